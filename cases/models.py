@@ -1,0 +1,286 @@
+"""Cases, their append-only timeline, messages and evidence files. The FSM graph lives here;
+every transition is called only from cases.services."""
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from payments.models import ActorKind
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    INFO_REQUESTED = "info_requested", "Info requested"
+    ESCALATED = "escalated", "Escalated"
+    ACCEPTED = "accepted", "Accepted"
+    DENIED = "denied", "Denied"
+    APPEALED = "appealed", "Appealed"
+    FINAL = "final", "Final"
+
+
+class CaseReason(models.TextChoices):
+    FORGOT_TO_CANCEL = "forgot_to_cancel", "Forgot to cancel"
+    NOT_RECEIVED = "not_received", "Item not received"
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    UNAUTHORIZED = "unauthorized", "Unauthorized payment"
+    POOR_QUALITY = "poor_quality", "Poor quality"
+
+
+class CaseOutcome(models.TextChoices):
+    REFUNDED = "refunded", "Refunded"
+    CREDITED = "credited", "Credited to balance"
+    DENIED = "denied", "Denied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# States in which a party still waits on the other or on a reviewer (not closed).
+ACTIVE_STATES = [s for s in CaseStatus.values if s != CaseStatus.FINAL]
+# States where the merchant is expected to act: the "N open resolutions" button counts these.
+AWAITING_MERCHANT_STATES = [CaseStatus.OPEN]
+AWAITING_REVIEWER_STATES = [CaseStatus.ESCALATED, CaseStatus.APPEALED]
+S = CaseStatus
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    payment = models.OneToOneField("payments.Payment", on_delete=models.PROTECT, related_name="case")
+    # Denormalised from the payment so that the merchant and customer lists need no join.
+    company = models.ForeignKey("payments.Company", on_delete=models.PROTECT, related_name="cases")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
+    reason = models.CharField(max_length=32, choices=CaseReason.choices)
+    description = models.TextField()
+    status = FSMField(default=CaseStatus.OPEN, choices=CaseStatus.choices, protected=True, db_index=False)
+    opened_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateTimeField(null=True, blank=True)
+    reply_by = models.DateTimeField(null=True, blank=True)
+    appeal_by = models.DateTimeField(null=True, blank=True)
+    # The deadline that applies in the current state (one of the three above), for sorting and
+    # for the sweeps' partial indexes; None when nobody races a clock.
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
+    # The deadline a "24 hours left" reminder was sent for, so each reminder goes out once.
+    reminder_sent_for = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    info_requests_count = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=CaseOutcome.choices, blank=True)
+    decided_by_kind = models.CharField(max_length=16, choices=ActorKind.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appealed = models.BooleanField(default=False)
+    appealed_by_kind = models.CharField(max_length=16, choices=ActorKind.choices, blank=True)
+    auto_refunded = models.BooleanField(default=False)
+    # The company's message at the time of the automatic refund (it may change later).
+    auto_refund_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        permissions = [("decide_case", "Can decide escalated and appealed cases")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="case_status_known"),
+            models.CheckConstraint(condition=Q(reason__in=CaseReason.values), name="case_reason_known"),
+            models.CheckConstraint(condition=Q(info_requests_count__lte=3), name="case_info_requests_le_3"),
+            models.CheckConstraint(
+                condition=Q(status=CaseStatus.FINAL, outcome__in=CaseOutcome.values)
+                | (~Q(status=CaseStatus.FINAL) & Q(outcome="")),
+                name="case_outcome_iff_final",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status", "next_deadline_at", "id"], name="case_company_status_deadline"),
+            models.Index(fields=["customer", "-opened_at"], name="case_customer_opened"),
+            # The sweeps only ever look at cases whose clock runs.
+            models.Index(
+                fields=["status", "next_deadline_at"],
+                condition=Q(next_deadline_at__isnull=False),
+                name="case_running_deadline",
+            ),
+            models.Index(
+                fields=["status", "escalated_at"],
+                condition=Q(status__in=["escalated", "appealed"]),
+                name="case_reviewer_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case #{self.pk}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CaseStatus.FINAL
+
+    @property
+    def info_requests_left(self) -> int:
+        return max(0, settings.RESOLUTION["MAX_INFO_REQUESTS"] - self.info_requests_count)
+
+    # --- The FSM graph (DOMAIN.md). Transitions change fields only; services do the rest. ---
+
+    @transition(field=status, source=S.OPEN, target=S.INFO_REQUESTED)
+    def request_info(self):
+        pass
+
+    @transition(field=status, source=S.INFO_REQUESTED, target=S.OPEN)
+    def reply(self):
+        pass
+
+    @transition(field=status, source=[S.OPEN, S.INFO_REQUESTED], target=S.FINAL)
+    def accept(self):
+        pass
+
+    @transition(field=status, source=[S.OPEN, S.INFO_REQUESTED], target=S.DENIED)
+    def deny(self):
+        pass
+
+    @transition(field=status, source=[S.OPEN, S.INFO_REQUESTED], target=S.FINAL)
+    def withdraw(self):
+        pass
+
+    @transition(field=status, source=S.OPEN, target=S.FINAL)
+    def auto_refund(self):
+        pass
+
+    @transition(field=status, source=S.OPEN, target=S.ESCALATED)
+    def escalate(self):
+        pass
+
+    @transition(field=status, source=S.INFO_REQUESTED, target=S.DENIED)
+    def expire_reply(self):
+        pass
+
+    @transition(field=status, source=S.ESCALATED, target=S.ACCEPTED)
+    def decide_refund(self):
+        pass
+
+    @transition(field=status, source=S.ESCALATED, target=S.FINAL)
+    def decide_credit(self):
+        pass
+
+    @transition(field=status, source=S.ESCALATED, target=S.DENIED)
+    def decide_merchant_wins(self):
+        pass
+
+    @transition(field=status, source=[S.ACCEPTED, S.DENIED], target=S.APPEALED)
+    def appeal(self):
+        pass
+
+    @transition(field=status, source=[S.ACCEPTED, S.DENIED], target=S.FINAL)
+    def finalize(self):
+        pass
+
+    @transition(field=status, source=S.APPEALED, target=S.FINAL)
+    def decide_appeal(self):
+        pass
+
+
+class Visibility(models.TextChoices):
+    EVERYONE = "everyone", "Customer and merchant"
+    CUSTOMER = "customer", "Customer only"
+    MERCHANT = "merchant", "Merchant only"
+    REVIEWERS = "reviewers", "Reviewers only"
+
+
+class CaseEvent(models.Model):
+    """Append-only timeline row: who did what, when, and who may see it."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", "Case opened"
+        INFO_REQUESTED = "info_requested", "More information requested"
+        REPLIED = "replied", "Customer replied"
+        MESSAGE = "message", "Message"
+        FILE = "file", "File attached"
+        ACCEPTED = "accepted", "Accepted by the merchant"
+        DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Withdrawn by the customer"
+        AUTO_REFUNDED = "auto_refunded", "Refunded automatically"
+        ESCALATED = "escalated", "Escalated to the platform"
+        REPLY_EXPIRED = "reply_expired", "Closed: no reply in time"
+        DECIDED = "decided", "Reviewer decision"
+        APPEALED = "appealed", "Appealed"
+        APPEAL_WAIVED = "appeal_waived", "Appeal waived"
+        FINALIZED = "finalized", "Decision became final"
+        REFUND_ISSUED = "refund_issued", "Refund issued"
+        CREDIT_GRANTED = "credit_granted", "Balance credited"
+        NOTIFICATION = "notification", "Notification sent"
+        REMINDER = "reminder", "Deadline reminder"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=32, choices=Action.choices)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.EVERYONE)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="caseevent_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on case #{self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise RuntimeError("Timeline events are append-only and cannot be changed.")
+        return super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Timeline events are append-only and cannot be deleted.")
+
+    delete.alters_data = True
+
+    @property
+    def is_state_change(self) -> bool:
+        return self.from_state != self.to_state
+
+
+class Message(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    author_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.EVERYONE)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_created")]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk} on case #{self.case_id}"
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    """A generated name: the customer's file name never reaches the file system."""
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    return f"evidence/{instance.case_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments", null=True, blank=True)
+    file = models.FileField(upload_to=attachment_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

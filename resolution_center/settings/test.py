@@ -22,3 +22,6 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Several suites may share one PostgreSQL server; each can pick its own test database name.
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["TEST_DATABASE_NAME"]
+# Serve static files straight from the finders (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import services
+from notifications.models import UserPreferences
 from payments.models import Company, Membership, Payment, Product
 from payments.services import refund_issue
 
@@ -52,6 +53,9 @@ class Command(BaseCommand):
     def _load(self):
         now = timezone.now()
         users = {email: self._user(email, email.split("@")[0].title()) for email, _ in DEMO_LOGINS}
+        time_zones = {"carol@customer.test": "Europe/Berlin", "owner@acme.test": "America/New_York"}
+        for email, user in users.items():
+            UserPreferences.objects.create(user=user, time_zone=time_zones.get(email, "UTC"))
         reviewer = users["reviewer@platform.test"]
         reviewer.is_staff = True
         reviewer.save(update_fields=["is_staff"])

@@ -1,0 +1,74 @@
+"""Reads of cases, scoped to who is asking. Another party's case answers 404 (not 403), so its
+existence is not revealed; each refusal is logged for the audit trail."""
+
+import logging
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from payments.models import ActorKind, Payment
+
+from .models import AWAITING_MERCHANT_STATES, Case, CaseEvent, Message, Visibility
+
+security_log = logging.getLogger("resolution_center.security")
+
+
+def _not_found(user, what: str, pk) -> Http404:
+    security_log.warning(
+        "access denied: user=%s tried to reach %s #%s", getattr(user, "pk", None) or "anonymous", what, pk
+    )
+    return Http404(f"No such {what}.")
+
+
+def case_get_for_customer(*, user, case_id: int) -> Case:
+    case = Case.objects.select_related("payment__product", "company").filter(pk=case_id, customer_id=user.pk).first()
+    if case is None:
+        raise _not_found(user, "case", case_id)
+    return case
+
+
+def case_get_for_merchant(*, user, company_id: int, case_id: int) -> Case:
+    case = (
+        Case.objects.select_related("payment__product", "company", "customer")
+        .filter(pk=case_id, company_id=company_id, company__memberships__user=user)
+        .first()
+    )
+    if case is None:
+        raise _not_found(user, "case", case_id)
+    return case
+
+
+def payment_get_for_customer(*, user, payment_id: int) -> Payment:
+    payment = Payment.objects.select_related("company", "product").filter(pk=payment_id, customer_id=user.pk).first()
+    if payment is None:
+        raise _not_found(user, "payment", payment_id)
+    return payment
+
+
+def visibilities_for(viewer: str) -> list[str]:
+    if viewer == ActorKind.CUSTOMER:
+        return [Visibility.EVERYONE, Visibility.CUSTOMER]
+    if viewer == ActorKind.MERCHANT:
+        return [Visibility.EVERYONE, Visibility.MERCHANT]
+    return list(Visibility.values)
+
+
+def case_timeline(*, case: Case, viewer: str) -> QuerySet[CaseEvent]:
+    """The events this party may see, oldest first."""
+    return (
+        case.events.filter(visibility__in=visibilities_for(viewer)).select_related("actor").order_by("created_at", "id")
+    )
+
+
+def case_messages(*, case: Case, viewer: str) -> QuerySet[Message]:
+    return (
+        case.messages.filter(visibility__in=visibilities_for(viewer))
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def open_resolutions_count(*, company_id: int) -> int:
+    """The number on the merchant's "N open resolutions" button: cases waiting on the merchant."""
+    return Case.objects.filter(company_id=company_id, status__in=AWAITING_MERCHANT_STATES).count()

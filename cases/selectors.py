@@ -2,13 +2,15 @@
 existence is not revealed; each refusal is logged for the audit trail."""
 
 import logging
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from payments.models import ActorKind, Payment
+from payments.models import ActorKind, Membership, Payment
+from payments.selectors import is_member
 
-from .models import AWAITING_MERCHANT_STATES, Case, CaseEvent, Message, Visibility
+from .models import AWAITING_MERCHANT_STATES, Attachment, Case, CaseEvent, Message, Visibility
 
 security_log = logging.getLogger("resolution_center.security")
 
@@ -72,3 +74,52 @@ def case_messages(*, case: Case, viewer: str) -> QuerySet[Message]:
 def open_resolutions_count(*, company_id: int) -> int:
     """The number on the merchant's "N open resolutions" button: cases waiting on the merchant."""
     return Case.objects.filter(company_id=company_id, status__in=AWAITING_MERCHANT_STATES).count()
+
+
+def attachment_get_for_user(*, user, attachment_id: int) -> Attachment:
+    """An evidence file for its case's customer, a member of the case's company, or a reviewer,
+    and only when the message it came with is visible to that party; anyone else gets 404."""
+    # Lazy: services pulls in notifications, which may read through this module.
+    from .services import user_is_reviewer
+
+    attachment = Attachment.objects.select_related("case", "message").filter(pk=attachment_id).first()
+    if attachment is not None and getattr(user, "is_authenticated", False):
+        case = attachment.case
+        # A person may hold more than one part on a case (a merchant who bought from their own
+        # company); they see what any of their parts may see.
+        parts = []
+        if case.customer_id == user.pk:
+            parts.append(ActorKind.CUSTOMER)
+        if is_member(user=user, company_id=case.company_id):
+            parts.append(ActorKind.MERCHANT)
+        if user_is_reviewer(user):
+            parts.append(ActorKind.REVIEWER)
+        message = attachment.message
+        if any(message is None or message.visibility in visibilities_for(part) for part in parts):
+            return attachment
+    raise _not_found(user, "file", attachment_id)
+
+
+@dataclass(frozen=True)
+class UserSides:
+    """Which sides of the product a user may use: one person can be a customer and a merchant."""
+
+    customer: bool
+    merchant: bool
+    reviewer: bool
+
+
+def user_sides(*, user) -> UserSides:
+    from .services import user_is_reviewer
+
+    if not getattr(user, "is_authenticated", False):
+        return UserSides(customer=False, merchant=False, reviewer=False)
+    return UserSides(
+        customer=Payment.objects.filter(customer_id=user.pk).exists(),
+        merchant=Membership.objects.filter(user_id=user.pk).exists(),
+        reviewer=user_is_reviewer(user),
+    )
+
+
+def case_list_for_customer(*, user) -> QuerySet[Case]:
+    return Case.objects.filter(customer_id=user.pk).select_related("payment__product", "company")

@@ -116,9 +116,10 @@ def actor_kind_for(case: Case, user) -> str:
 
 
 def _lock(case: Case | int) -> Case:
+    # Lock only the case row: FOR UPDATE on the joined company would serialise a whole company.
     case_id = case if isinstance(case, int) else case.pk
     try:
-        return Case.objects.select_for_update().select_related("company", "payment").get(pk=case_id)
+        return Case.objects.select_for_update(of=("self",)).select_related("company", "payment").get(pk=case_id)
     except Case.DoesNotExist:
         raise ApplicationError("This case does not exist.") from None
 
@@ -383,7 +384,7 @@ def case_open(
     checked = attachments_check(files)
     payment_id = payment if isinstance(payment, int) else payment.pk
     try:
-        payment = Payment.objects.select_for_update().select_related("company").get(pk=payment_id)
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("company").get(pk=payment_id)
     except Payment.DoesNotExist:
         raise NotEligibleError("This payment is not yours, so you cannot open a case for it.") from None
     refusal = case_open_refusal(payment=payment, customer=customer, now=now)

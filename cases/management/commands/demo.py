@@ -7,12 +7,12 @@ Idempotent: when the demo companies already exist, nothing changes.
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from cases import services
+from cases.reviewers import reviewers_group_ensure
 from notifications.models import UserPreferences
 from payments.models import Company, Membership, Payment, Product
 from payments.services import refund_issue
@@ -59,9 +59,8 @@ class Command(BaseCommand):
         reviewer = users["reviewer@platform.test"]
         reviewer.is_staff = True
         reviewer.save(update_fields=["is_staff"])
-        group, _ = Group.objects.get_or_create(name="Reviewers")
-        group.permissions.add(Permission.objects.get(codename="decide_case", content_type__app_label="cases"))
-        reviewer.groups.add(group)
+        # The group and its permissions come from the migration (re-created if the database was flushed).
+        reviewer.groups.add(reviewers_group_ensure())
 
         acme = Company.objects.create(
             name="Acme Courses",

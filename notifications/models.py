@@ -16,3 +16,89 @@ class UserPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+
+class NotificationKind(models.TextChoices):
+    OPENED = "opened", "Case opened"
+    INFO_REQUESTED = "info_requested", "More information requested"
+    REPLIED = "replied", "Customer replied"
+    ACCEPTED = "accepted", "Accepted and refunded"
+    DENIED = "denied", "Denied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    AUTO_REFUNDED = "auto_refunded", "Refunded automatically"
+    ESCALATED = "escalated", "Escalated to the platform"
+    REPLY_EXPIRED = "reply_expired", "Closed: no reply in time"
+    DECIDED = "decided", "Reviewer decision"
+    APPEALED = "appealed", "Appealed"
+    APPEAL_WAIVED = "appeal_waived", "Appeal waived"
+    FINALIZED = "finalized", "Decision became final"
+    REVIEWER_MESSAGE = "reviewer_message", "Message from a reviewer"
+    REMINDER = "reminder", "24 hours left"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not emailed (emails off or no address)"
+    FAILED = "failed", "Gave up after retries"
+
+
+class Notification(models.Model):
+    """One person's notice of one timeline event: an entry in their in-app list and, unless they
+    turned Resolution Center emails off, one email.
+
+    Written in the same transaction as the event it reports; the email goes out afterwards. The
+    ``email_*`` fields are the delivery state machine: a deliverer claims the row by
+    compare-and-set (``pending`` -> ``sending`` with a fresh ``email_claim``), sends, and marks it
+    ``sent`` only if its claim still holds, so two deliverers never both send it.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # Which side of the case the recipient is on: decides the wording and the link.
+    party = models.CharField(max_length=16, choices=[("customer", "Customer"), ("merchant", "Merchant")])
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="notifications")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=200)
+    what_happened = models.TextField()
+    next_step = models.TextField()
+    # The deadline the recipient should know about (shown in their own time zone), if any.
+    deadline = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    # pending: when the sweep should (re)try it; sending: when the current claim expires.
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_claim = models.UUIDField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event_recipient"),
+            models.CheckConstraint(
+                condition=models.Q(email_status__in=EmailStatus.values), name="notification_email_status_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_list"),
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_recipient_unread"
+            ),
+            # The delivery safety net only ever looks at emails still to send.
+            models.Index(
+                fields=["email_next_attempt_at"],
+                condition=models.Q(email_status__in=["pending", "sending"]),
+                name="notification_email_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient} on case #{self.case_id}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None

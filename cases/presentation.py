@@ -88,3 +88,100 @@ def status_text(case: Case, viewer: str) -> StatusText:
         )
     headline, meaning = _final_text(case)
     return StatusText(headline, meaning, "Nothing more to do.", None, "")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One row of the case timeline as a party sees it: a state change or decision, or a message
+    with its files. Used by the customer's and the merchant's case pages (cases/_timeline.html)."""
+
+    at: datetime
+    actor_kind: str
+    actor_label: str
+    title: str
+    body: str
+    from_label: str
+    to_label: str
+    is_message: bool
+    attachments: tuple = ()
+
+
+def _actor_label(*, case: Case, kind: str, actor, viewer: str, user) -> str:
+    if kind == ActorKind.SYSTEM:
+        return "Resolution Center"
+    if kind == ActorKind.REVIEWER:
+        return "Platform reviewer" if viewer != ActorKind.REVIEWER or actor is None else _person(actor)
+    if kind == ActorKind.CUSTOMER:
+        return "You" if viewer == ActorKind.CUSTOMER else f"Customer {_person(case.customer)}"
+    # The customer deals with the company, not with the member who answered.
+    if viewer == ActorKind.CUSTOMER or actor is None:
+        return case.company.name
+    if user is not None and actor.pk == user.pk:
+        return "You"
+    return f"{_person(actor)} ({case.company.name})"
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.email or user.get_username()
+
+
+def _state_label(state: str) -> str:
+    return CaseStatus(state).label if state in CaseStatus.values else ""
+
+
+def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[TimelineEntry]:
+    """The state changes, decisions and messages this party may see, oldest first.
+
+    Messages carry their files. The "message" and "file" events only repeat what the messages
+    show, so they are left out; an event whose note repeats the message posted with it (a
+    request for information) shows the message once.
+    """
+    from payments.formatting import format_money
+
+    from .models import CaseEvent
+    from .selectors import case_messages, case_timeline
+
+    messages = list(case_messages(case=case, viewer=viewer))
+    message_keys = {(m.created_at, m.author_kind, m.body) for m in messages}
+    refund = case.refunds.order_by("created_at").first()
+    credit = case.balance_credits.order_by("created_at").first()
+    rows: list[tuple[tuple, TimelineEntry]] = []
+    for event in case_timeline(case=case, viewer=viewer):
+        if event.action in (CaseEvent.Action.MESSAGE, CaseEvent.Action.FILE):
+            continue
+        note = event.note
+        if (event.created_at, event.actor_kind, note) in message_keys:
+            note = ""
+        if event.action == CaseEvent.Action.REFUND_ISSUED and refund is not None:
+            note = f"{format_money(refund.amount_cents, refund.currency)} refunded to the original payment method."
+        elif event.action == CaseEvent.Action.CREDIT_GRANTED and credit is not None:
+            note = f"{format_money(credit.amount_cents, credit.currency)} credited to the customer's platform balance."
+        moved = event.from_state != event.to_state
+        entry = TimelineEntry(
+            at=event.created_at,
+            actor_kind=event.actor_kind,
+            actor_label=_actor_label(case=case, kind=event.actor_kind, actor=event.actor, viewer=viewer, user=user),
+            title=event.get_action_display(),
+            body=note,
+            from_label=_state_label(event.from_state) if moved else "",
+            to_label=_state_label(event.to_state) if moved else "",
+            is_message=False,
+        )
+        rows.append(((event.created_at, 0, event.pk), entry))
+    for message in messages:
+        entry = TimelineEntry(
+            at=message.created_at,
+            actor_kind=message.author_kind,
+            actor_label=_actor_label(
+                case=case, kind=message.author_kind, actor=message.author, viewer=viewer, user=user
+            ),
+            title="Message",
+            body=message.body,
+            from_label="",
+            to_label="",
+            is_message=True,
+            attachments=tuple(message.attachments.all()),
+        )
+        rows.append(((message.created_at, 1, message.pk), entry))
+    rows.sort(key=lambda row: row[0])
+    return [entry for _, entry in rows]

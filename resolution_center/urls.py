@@ -1,7 +1,24 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from cases.forms import SignInForm
+
+auth_patterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign-in, sign-out and password change only: Django's views with the project's templates.
+    path("accounts/", include(auth_patterns)),
+    path("merchant/", include("cases.urls_merchant", namespace="merchant")),
     path("", include("cases.urls")),
 ]

@@ -1,0 +1,240 @@
+"""The customer's side: their orders, the claim form, their cases and the case page.
+
+Thin views: authorise (the scoped selectors answer 404 for anything not theirs) -> form ->
+service -> message + redirect. A refused action re-draws the page with what was typed, the
+reason on the page, and a 4xx status.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from payments.models import ActorKind
+from payments.selectors import payment_list_for_customer
+from resolution_center.exceptions import ApplicationError
+
+from .. import services
+from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
+from ..models import Case, CaseStatus
+from ..presentation import case_timeline_entries, status_text
+from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
+from .common import status_for, submission_claim, submission_release
+
+PAGE_SIZE = 20
+CUSTOMER = ActorKind.CUSTOMER
+
+
+def _case_of(payment) -> Case | None:
+    try:
+        return payment.case
+    except Case.DoesNotExist:
+        return None
+
+
+@login_required
+def orders(request):
+    """Every payment of the signed-in customer, newest first, with its case or why none can open."""
+    now = timezone.now()
+    page = Paginator(payment_list_for_customer(customer=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for payment in page:
+        case = _case_of(payment)
+        rows.append(
+            {
+                "payment": payment,
+                "case": case,
+                "status": status_text(case, CUSTOMER) if case else None,
+                "refusal": None
+                if case
+                else services.case_open_refusal(payment=payment, customer=request.user, now=now),
+            }
+        )
+    return render(request, "cases/customer/orders.html", {"page": page, "rows": rows})
+
+
+@login_required
+def case_open(request, payment_id: int):
+    payment = payment_get_for_customer(user=request.user, payment_id=payment_id)
+    existing = _case_of(payment)
+    if request.method == "GET" and existing is not None:
+        return redirect("cases:case-detail", case_id=existing.pk)
+    refusal = services.case_open_refusal(payment=payment, customer=request.user)
+    status = 200
+    if request.method == "POST":
+        form = ClaimForm(request.POST, request.FILES)
+        if not form.is_valid():
+            status = 409 if refusal else 400
+        elif not submission_claim(request):
+            return _already_sent(request, payment)
+        else:
+            try:
+                case = services.case_open(
+                    customer=request.user,
+                    payment=payment,
+                    reason=form.cleaned_data["reason"],
+                    description=form.cleaned_data["description"],
+                    files=form.cleaned_data["files"],
+                )
+            except ApplicationError as error:
+                submission_release(request)
+                form.add_error(None, error.message)
+                refusal = services.case_open_refusal(payment=payment, customer=request.user)
+                existing = Case.objects.filter(payment_id=payment.pk).first()
+                status = status_for(error)
+            else:
+                if case.auto_refunded:
+                    messages.success(request, "Your refund request was approved at once and the payment refunded.")
+                else:
+                    messages.success(request, f"Your request was sent to {payment.company.name}.")
+                return redirect("cases:case-detail", case_id=case.pk)
+    else:
+        form = ClaimForm()
+    context = {"payment": payment, "form": form, "refusal": refusal, "existing_case": existing}
+    return render(request, "cases/customer/case_open.html", context, status=status)
+
+
+def _already_sent(request, payment):
+    """The same form arrived twice; the first one did the work."""
+    messages.info(request, "That request was already sent.")
+    case = Case.objects.filter(payment_id=payment.pk, customer_id=request.user.pk).first()
+    if case is not None:
+        return redirect("cases:case-detail", case_id=case.pk)
+    return redirect("cases:orders")
+
+
+@login_required
+def case_list(request):
+    page = Paginator(case_list_for_customer(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"case": case, "status": status_text(case, CUSTOMER)} for case in page]
+    return render(request, "cases/customer/case_list.html", {"page": page, "rows": rows})
+
+
+def _case_actions(case: Case, now) -> dict:
+    """Which forms the page offers; the services decide again when a form arrives."""
+    appeal_open = case.appeal_by is None or now <= case.appeal_by
+    return {
+        "can_reply": case.status == CaseStatus.INFO_REQUESTED,
+        "can_message": case.status not in (CaseStatus.FINAL, CaseStatus.INFO_REQUESTED),
+        "can_withdraw": case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED),
+        "can_appeal": case.status == CaseStatus.DENIED and not case.appealed and appeal_open,
+    }
+
+
+def _render_case(request, case: Case, *, status: int = 200, **forms):
+    now = timezone.now()
+    actions = _case_actions(case, now)
+    context = {
+        "case": case,
+        "payment": case.payment,
+        "status": status_text(case, CUSTOMER),
+        "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user),
+        "refunds": case.payment.refunds.order_by("created_at"),
+        "credits": case.balance_credits.order_by("created_at"),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "message_form": forms.get("message_form") or MessageForm(),
+        "appeal_form": forms.get("appeal_form") or AppealForm(),
+        "withdraw_form": forms.get("withdraw_form") or ConfirmForm(),
+        "waive_form": forms.get("waive_form") or ConfirmForm(),
+        "error": forms.get("error"),
+        **actions,
+    }
+    return render(request, "cases/customer/case_detail.html", context, status=status)
+
+
+@login_required
+def case_detail(request, case_id: int):
+    case = case_get_for_customer(user=request.user, case_id=case_id)
+    return _render_case(request, case)
+
+
+def _case_action(request, case_id: int, *, form_class, form_name: str, run, done: str):
+    """The shape every action on the case page shares: validate, act once, redirect; or re-draw
+    the case page with the form as typed, the reason and a 4xx."""
+    case = case_get_for_customer(user=request.user, case_id=case_id)
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_case(request, case, status=400, **{form_name: form})
+    if not submission_claim(request):
+        messages.info(request, "That was already sent.")
+        return redirect("cases:case-detail", case_id=case.pk)
+    try:
+        run(case, form.cleaned_data)
+    except ApplicationError as error:
+        submission_release(request)
+        form.add_error(None, error.message)
+        case.refresh_from_db()
+        return _render_case(request, case, status=status_for(error), error=error.message, **{form_name: form})
+    messages.success(request, done)
+    return redirect("cases:case-detail", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def case_reply(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=ReplyForm,
+        form_name="reply_form",
+        run=lambda case, data: services.case_reply(
+            case=case, actor=request.user, message=data["message"], files=data["files"]
+        ),
+        done="Your reply was sent. The merchant has 7 days to answer.",
+    )
+
+
+@login_required
+@require_POST
+def case_message(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=MessageForm,
+        form_name="message_form",
+        run=lambda case, data: services.case_message_post(
+            case=case, actor=request.user, body=data["body"], files=data["files"]
+        ),
+        done="Your message was added to the case.",
+    )
+
+
+@login_required
+@require_POST
+def case_withdraw(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=ConfirmForm,
+        form_name="withdraw_form",
+        run=lambda case, data: services.case_withdraw(case=case, actor=request.user),
+        done="You withdrew your request. The case is closed.",
+    )
+
+
+@login_required
+@require_POST
+def case_appeal(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=AppealForm,
+        form_name="appeal_form",
+        run=lambda case, data: services.case_appeal(case=case, actor=request.user, statement=data["statement"]),
+        done="Your appeal was sent to the platform's reviewers. Their decision will be final.",
+    )
+
+
+@login_required
+@require_POST
+def case_appeal_waive(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=ConfirmForm,
+        form_name="waive_form",
+        run=lambda case, data: services.case_appeal_waive(case=case, actor=request.user),
+        done="You accepted the decision. The case is closed.",
+    )

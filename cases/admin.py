@@ -1,0 +1,467 @@
+"""Django admin for the platform's reviewers: the queue of cases awaiting a decision, the case page
+with the whole timeline, and the decisions.
+
+Admin is a product screen here. Nothing on a case is editable through the model form: every
+change goes through the reviewer's forms on the case page, which call the same cases.services
+functions as the web pages (authorise -> form -> service -> message + redirect). Timeline events,
+messages and attachments are read-only.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from payments.admin import IdSearchMixin, ReadOnlyModelAdmin
+from payments.formatting import format_money
+from payments.models import ActorKind, BalanceCredit, Membership, Refund
+from resolution_center.exceptions import (
+    ApplicationError,
+    ConcurrentUpdateError,
+    InvalidTransitionError,
+    NotAllowedError,
+)
+
+from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
+from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
+from .services import (
+    case_decide,
+    case_decide_appeal,
+    case_message_post,
+    case_reviewer_info_request,
+    user_is_reviewer,
+)
+
+admin.site.site_header = "Resolution Center administration"
+admin.site.site_title = "Resolution Center admin"
+admin.site.index_title = "Platform administration"
+
+DECISION_PREFIX, INFO_PREFIX, MESSAGE_PREFIX = "decision", "info", "message"
+FORM_CLASSES = {DECISION_PREFIX: DecisionForm, INFO_PREFIX: InfoRequestForm, MESSAGE_PREFIX: ReviewerMessageForm}
+
+
+def attachment_download_url(attachment_pk: int) -> str | None:
+    """The access-checking download view every page uses; None while it does not exist yet."""
+    try:
+        return reverse("cases:attachment-download", args=[attachment_pk])
+    except NoReverseMatch:
+        return None
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y, %H:%M %Z}" if moment else "—"
+
+
+def _waited(case: Case, now: datetime) -> str:
+    if case.status not in AWAITING_REVIEWER_STATES or case.escalated_at is None:
+        return "—"
+    return timesince(case.escalated_at, now)
+
+
+def _status_for(error: ApplicationError) -> int:
+    if isinstance(error, NotAllowedError):
+        return 403
+    if isinstance(error, InvalidTransitionError | ConcurrentUpdateError):
+        return 409
+    return 400
+
+
+class CaseStateFilter(admin.SimpleListFilter):
+    """Opens on the cases awaiting a reviewer (escalated and appealed); "All states" shows every case."""
+
+    title = "state"
+    parameter_name = "state"
+    AWAITING = "awaiting"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [(self.AWAITING, "Awaiting a reviewer"), (self.ALL, "All states"), *CaseStatus.choices]
+
+    def value(self):
+        return super().value() or self.AWAITING
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.ALL:
+            return queryset
+        if value in CaseStatus.values:
+            return queryset.filter(status=value)
+        return queryset.filter(status__in=AWAITING_REVIEWER_STATES)
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+@admin.register(Case)
+class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
+    # --- the queue ---
+    list_display = ("case_number", "status", "waited", "amount", "company", "customer_email", "reason", "opened_at")
+    list_display_links = ("case_number",)
+    list_select_related = ("payment", "company", "customer")
+    list_filter = (CaseStateFilter, "reason", "company", ("opened_at", admin.DateFieldListFilter))
+    search_fields = ("customer__email", "company__name")
+    search_id_field = "payment_id"
+    search_help_text = "Payment id, customer email or company name."
+    # Oldest wait first; appeals set escalated_at too. Matches the partial index case_reviewer_queue.
+    ordering = (F("escalated_at").asc(nulls_last=True), "id")
+    list_per_page = 50
+    # No second COUNT(*) over every case; no per-filter facet counts.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = None
+
+    # --- the case page (view-only: has_change_permission is False for everyone) ---
+    change_form_template = "admin/cases/case/change_form.html"
+    fieldsets = (
+        (
+            "Case",
+            {
+                "fields": (
+                    "status",
+                    "outcome",
+                    "reason",
+                    "description",
+                    "opened_at",
+                    "escalated_at",
+                    "waited",
+                    "deadline",
+                    "decided",
+                    "appeal",
+                )
+            },
+        ),
+        ("Payment", {"fields": ("payment_summary", "amount", "refunded", "payment_method", "product", "paid_at")}),
+        ("Parties", {"fields": ("customer_summary", "company", "merchants")}),
+    )
+    readonly_fields = (
+        "waited",
+        "deadline",
+        "decided",
+        "appeal",
+        "payment_summary",
+        "amount",
+        "refunded",
+        "payment_method",
+        "product",
+        "paid_at",
+        "customer_summary",
+        "merchants",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment__product", "company", "customer", "decided_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- columns and read-only fields (no queries: everything comes from list_select_related) ---
+
+    @admin.display(description="Case", ordering="id")
+    def case_number(self, case):
+        return f"Case #{case.pk}"
+
+    @admin.display(description="Waiting for", ordering=F("escalated_at").asc(nulls_last=True))
+    def waited(self, case):
+        return _waited(case, timezone.now())
+
+    @admin.display(description="Amount", ordering="payment__amount_cents")
+    def amount(self, case):
+        return format_money(case.payment.amount_cents, case.payment.currency)
+
+    @admin.display(description="Customer", ordering="customer__email")
+    def customer_email(self, case):
+        return case.customer.email
+
+    @admin.display(description="Current deadline")
+    def deadline(self, case):
+        return _when(case.next_deadline_at)
+
+    @admin.display(description="Decided by")
+    def decided(self, case):
+        if not case.decided_by_kind:
+            return "—"
+        who = case.get_decided_by_kind_display()
+        return f"{who} ({case.decided_by.email})" if case.decided_by else who
+
+    @admin.display(description="Appeal")
+    def appeal(self, case):
+        if case.appealed:
+            return f"Appealed by the {case.get_appealed_by_kind_display().lower()} (no further appeal)"
+        if case.appeal_by:
+            return f"Possible until {_when(case.appeal_by)}"
+        return "—"
+
+    @admin.display(description="Payment")
+    def payment_summary(self, case):
+        url = reverse("admin:payments_payment_change", args=[case.payment_id])
+        return format_html('<a href="{}">Payment #{}</a>', url, case.payment_id)
+
+    @admin.display(description="Refunded so far")
+    def refunded(self, case):
+        payment = case.payment
+        return format_money(payment.refunded_cents, payment.currency) if payment.refunded_cents else "Nothing"
+
+    @admin.display(description="Method")
+    def payment_method(self, case):
+        return case.payment.get_method_display()
+
+    @admin.display(description="Product")
+    def product(self, case):
+        return case.payment.product.name
+
+    @admin.display(description="Paid")
+    def paid_at(self, case):
+        return _when(case.payment.paid_at)
+
+    @admin.display(description="Customer")
+    def customer_summary(self, case):
+        customer = case.customer
+        name = customer.get_full_name() or customer.username
+        return format_html("{} &lt;{}&gt; (user #{})", name, customer.email, customer.pk)
+
+    @admin.display(description="Merchant's team")
+    def merchants(self, case):
+        members = Membership.objects.filter(company_id=case.company_id).select_related("user").order_by("role", "id")
+        return format_html_join(", ", "{} ({})", ((m.user.email, m.get_role_display()) for m in members)) or "—"
+
+    # --- the queue page ---
+
+    def changelist_view(self, request, extra_context=None):
+        state = request.GET.get(CaseStateFilter.parameter_name, CaseStateFilter.AWAITING)
+        title = "Cases awaiting a reviewer, longest wait first" if state == CaseStateFilter.AWAITING else "Cases"
+        return super().changelist_view(request, extra_context={"title": title, **(extra_context or {})})
+
+    # --- the case page ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        bound_forms = extra_context.pop("reviewer_bound_forms", {})
+        case = self.get_object(request, object_id)
+        if case is not None and self.has_view_permission(request, case):
+            extra_context.update(self._case_page_context(request, case, bound_forms))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _case_page_context(self, request, case: Case, bound_forms: dict) -> dict:
+        events = list(case.events.select_related("actor").order_by("created_at", "id"))
+        case_messages = list(
+            case.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
+        )
+        attachments = list(case.attachments.select_related("uploaded_by").order_by("created_at", "id"))
+        for attachment in attachments:
+            attachment.download_url = attachment_download_url(attachment.pk)
+            attachment.size_text = filesizeformat(attachment.size_bytes)
+        by_pk = {a.pk: a for a in attachments}
+        for message in case_messages:
+            message.files = [by_pk.get(a.pk, a) for a in message.attachments.all()]
+        refunds = [
+            (refund, format_money(refund.amount_cents, refund.currency))
+            for refund in Refund.objects.filter(payment_id=case.payment_id).order_by("created_at", "id")
+        ]
+        credits = [
+            (credit, format_money(credit.amount_cents, credit.currency))
+            for credit in BalanceCredit.objects.filter(case_id=case.pk).order_by("created_at", "id")
+        ]
+        is_reviewer = user_is_reviewer(request.user)
+        forms = {prefix: bound_forms.get(prefix) or cls(prefix=prefix) for prefix, cls in FORM_CLASSES.items()}
+        return {
+            "case": case,
+            "timeline": events,
+            "case_messages": case_messages,
+            "attachments": attachments,
+            "refunds": refunds,
+            "credits": credits,
+            "is_reviewer": is_reviewer,
+            "can_decide": is_reviewer and case.status == CaseStatus.ESCALATED,
+            "can_decide_appeal": is_reviewer and case.status == CaseStatus.APPEALED,
+            "can_request_info": is_reviewer and case.status in AWAITING_REVIEWER_STATES,
+            "can_post_message": is_reviewer and case.status != CaseStatus.FINAL,
+            "decision_form": forms[DECISION_PREFIX],
+            "info_form": forms[INFO_PREFIX],
+            "message_form": forms[MESSAGE_PREFIX],
+        }
+
+    # --- the reviewer's actions: custom admin views, POST only, CSRF-checked by admin_view ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:case_id>/decide/", view(self.decide_view), name="cases_case_decide"),
+            path("<int:case_id>/decide-appeal/", view(self.decide_appeal_view), name="cases_case_decide_appeal"),
+            path("<int:case_id>/request-info/", view(self.request_info_view), name="cases_case_request_info"),
+            path("<int:case_id>/message/", view(self.message_view), name="cases_case_message"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, case_id: int):
+        def perform(data):
+            return case_decide(case=case_id, actor=request.user, decision=data["decision"], note=data["note"])
+
+        return self._reviewer_action(request, case_id, DECISION_PREFIX, perform, self._decided_message)
+
+    def decide_appeal_view(self, request, case_id: int):
+        def perform(data):
+            return case_decide_appeal(case=case_id, actor=request.user, decision=data["decision"], note=data["note"])
+
+        return self._reviewer_action(request, case_id, DECISION_PREFIX, perform, self._decided_message)
+
+    def request_info_view(self, request, case_id: int):
+        def perform(data):
+            case_reviewer_info_request(case=case_id, actor=request.user, party=data["party"], message=data["message"])
+            return data["party"]
+
+        def success(party):
+            return f"Case #{case_id}: your question was sent to the {ActorKind(party).label.lower()} only."
+
+        return self._reviewer_action(request, case_id, INFO_PREFIX, perform, success)
+
+    def message_view(self, request, case_id: int):
+        def perform(data):
+            return case_message_post(case=case_id, actor=request.user, body=data["body"], visibility=data["visibility"])
+
+        def success(message):
+            return f"Case #{case_id}: message posted (visible to: {Visibility(message.visibility).label.lower()})."
+
+        return self._reviewer_action(request, case_id, MESSAGE_PREFIX, perform, success)
+
+    def _reviewer_action(self, request, case_id: int, prefix: str, perform: Callable, success: Callable):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        # Only reviewers act; staff outside the group may look at cases but are refused here.
+        if not (self.has_view_permission(request) and user_is_reviewer(request.user)):
+            raise PermissionDenied
+        if not Case.objects.filter(pk=case_id).exists():
+            raise Http404("No such case.")
+        form = FORM_CLASSES[prefix](request.POST, prefix=prefix)
+        if not form.is_valid():
+            messages.error(request, first_error(form))
+            return self._case_page_again(request, case_id, prefix, form, status=400)
+        try:
+            result = perform(form.cleaned_data)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return self._case_page_again(request, case_id, prefix, form, status=_status_for(error))
+        messages.success(request, success(result))
+        return redirect("admin:cases_case_change", case_id)
+
+    def _case_page_again(self, request, case_id: int, prefix: str, form, *, status: int):
+        """The case page with the reviewer's input kept and the error shown, answered with a 4xx."""
+        # The POST was handled above; the page itself is rendered as for a GET so that admin does
+        # not treat it as a submission of the (read-only) case form.
+        request.method = "GET"
+        response = self.change_view(request, str(case_id), extra_context={"reviewer_bound_forms": {prefix: form}})
+        response.status_code = status
+        return response
+
+    @staticmethod
+    def _decided_message(case: Case) -> str:
+        if case.status == CaseStatus.ACCEPTED:
+            return (
+                f"Case #{case.pk}: refund decided. The merchant may appeal until {_when(case.appeal_by)}; "
+                "the money moves when the decision becomes final. Both parties were notified."
+            )
+        if case.status == CaseStatus.DENIED:
+            return (
+                f"Case #{case.pk}: decided for the merchant. The customer may appeal until "
+                f"{_when(case.appeal_by)}. Both parties were notified."
+            )
+        return (
+            f"Case #{case.pk}: final decision recorded ({case.get_outcome_display().lower()}); the case is closed. "
+            "Both parties were notified."
+        )
+
+
+class CaseChildAdmin(IdSearchMixin, ReadOnlyModelAdmin):
+    """Rows that belong to one case: seen and searched by case id, never changed here."""
+
+    search_id_field = "case_id"
+
+    @admin.display(description="Case", ordering="case_id")
+    def case_link(self, obj):
+        url = reverse("admin:cases_case_change", args=[obj.case_id])
+        return format_html('<a href="{}">Case #{}</a>', url, obj.case_id)
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(CaseChildAdmin):
+    list_display = ("created_at", "case_link", "action", "actor_kind", "actor", "state_change", "visibility")
+    list_select_related = ("actor",)
+    list_filter = ("action", "actor_kind", "visibility", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("note",)
+    search_help_text = "Case id, or words in the note."
+    ordering = ("-created_at", "-id")
+    fields = ("case_link", "created_at", "action", "actor_kind", "actor", "state_change", "visibility", "note")
+    readonly_fields = ("case_link", "state_change")
+
+    @admin.display(description="State")
+    def state_change(self, event):
+        if event.from_state == event.to_state:
+            return event.to_state or "—"
+        return f"{event.from_state or '—'} → {event.to_state}"
+
+
+@admin.register(Message)
+class MessageAdmin(CaseChildAdmin):
+    list_display = ("created_at", "case_link", "author_kind", "author", "visibility", "excerpt")
+    list_select_related = ("author",)
+    list_filter = ("author_kind", "visibility")
+    search_fields = ("body",)
+    search_help_text = "Case id, or words in the message."
+    ordering = ("-created_at", "-id")
+    fields = ("case_link", "created_at", "author_kind", "author", "visibility", "body")
+    readonly_fields = ("case_link",)
+
+    @admin.display(description="Message")
+    def excerpt(self, message):
+        return message.body if len(message.body) <= 80 else f"{message.body[:79]}…"
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(CaseChildAdmin):
+    list_display = ("created_at", "case_link", "download", "content_type", "size", "uploaded_by_kind")
+    list_filter = ("content_type", "uploaded_by_kind")
+    search_fields = ("original_name", "sha256")
+    search_help_text = "Case id, file name or SHA-256."
+    ordering = ("-created_at", "-id")
+    # The stored file path is never shown: files are reached only through the download view.
+    fields = (
+        "case_link",
+        "download",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by_kind",
+        "uploaded_by",
+        "created_at",
+    )
+    readonly_fields = ("case_link", "download", "size")
+
+    @admin.display(description="File")
+    def download(self, attachment):
+        url = attachment_download_url(attachment.pk)
+        if url is None:
+            return attachment.original_name
+        return format_html('<a href="{}">{}</a>', url, attachment.original_name)
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size(self, attachment):
+        return filesizeformat(attachment.size_bytes)

@@ -1,0 +1,153 @@
+"""Payments and money rows in admin. Money rows (payments, refunds, balance credits) are ledgers
+written only by payments.services: the admin lets people see and search them, never add, change
+or delete them, whatever their permissions (superusers included). Companies, their members and
+products are ordinary admin for superusers."""
+
+from django.contrib import admin
+
+from .formatting import format_money
+from .models import BalanceCredit, Company, Membership, Payment, Product, Refund
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Viewable and searchable; no add, change or delete, for anyone (the view permission stays)."""
+
+    actions = None
+    show_full_result_count = False  # skip the second COUNT(*) over the whole table
+    show_facets = admin.ShowFacets.NEVER
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IdSearchMixin:
+    """A search term that is a number (optionally "#42") also finds the row whose ``search_id_field``
+    equals it, by an indexed equality; text search applies to the other terms as usual. Admin's own
+    "=field" search on an integer column would raise on a non-number, or cast the column and miss
+    its index."""
+
+    search_id_field = "pk"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().removeprefix("#")
+        if term.isdigit() and len(term) <= 18:  # within a bigint
+            by_id = queryset.filter(**{self.search_id_field: int(term)})
+            results = (results | by_id) if self.get_search_fields(request) else by_id
+        return results, may_have_duplicates
+
+
+def _money(amount_cents: int, currency: str) -> str:
+    return format_money(amount_cents, currency)
+
+
+@admin.register(Payment)
+class PaymentAdmin(IdSearchMixin, ReadOnlyModelAdmin):
+    list_display = ("id", "paid_at", "amount", "refunded", "method", "company", "customer_email", "product")
+    list_select_related = ("company", "customer", "product")
+    list_filter = ("method", ("paid_at", admin.DateFieldListFilter), "company")
+    search_fields = ("customer__email", "company__name")
+    search_help_text = "Payment id, customer email or company name."
+    ordering = ("-paid_at", "-id")
+    readonly_fields = ("amount", "refunded")
+    fields = ("company", "customer", "product", "amount", "refunded", "method", "paid_at")
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, payment):
+        return _money(payment.amount_cents, payment.currency)
+
+    @admin.display(description="Refunded", ordering="refunded_cents")
+    def refunded(self, payment):
+        return _money(payment.refunded_cents, payment.currency) if payment.refunded_cents else "—"
+
+    @admin.display(description="Customer", ordering="customer__email")
+    def customer_email(self, payment):
+        return payment.customer.email
+
+
+@admin.register(Refund)
+class RefundAdmin(IdSearchMixin, ReadOnlyModelAdmin):
+    search_id_field = "payment_id"
+    list_display = ("idempotency_key", "created_at", "amount", "status", "payment", "case", "initiated_by_kind")
+    list_select_related = ("payment", "case")
+    list_filter = ("status", "initiated_by_kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("idempotency_key", "processor_reference", "payment__customer__email", "payment__company__name")
+    search_help_text = "Payment id, idempotency key, processor reference, customer email or company name."
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("amount",)
+    fields = (
+        "payment",
+        "case",
+        "amount",
+        "status",
+        "idempotency_key",
+        "processor_reference",
+        "initiated_by_kind",
+        "initiated_by",
+        "created_at",
+    )
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, refund):
+        return _money(refund.amount_cents, refund.currency)
+
+
+@admin.register(BalanceCredit)
+class BalanceCreditAdmin(IdSearchMixin, ReadOnlyModelAdmin):
+    search_id_field = "case_id"
+    list_display = ("idempotency_key", "created_at", "amount", "customer_email", "case", "granted_by")
+    list_select_related = ("customer", "case", "granted_by")
+    list_filter = (("created_at", admin.DateFieldListFilter),)
+    search_fields = ("idempotency_key", "customer__email")
+    search_help_text = "Case id, idempotency key or customer email."
+    ordering = ("-created_at", "-id")
+    readonly_fields = ("amount",)
+    fields = ("customer", "case", "amount", "idempotency_key", "granted_by", "created_at")
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, credit):
+        return _money(credit.amount_cents, credit.currency)
+
+    @admin.display(description="Customer", ordering="customer__email")
+    def customer_email(self, credit):
+        return credit.customer.email
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+class ProductInline(admin.TabularInline):
+    model = Product
+    extra = 0
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "auto_refund_card_below_cents", "auto_refund_paypal_below_cents", "created_at")
+    search_fields = ("name",)
+    inlines = (MembershipInline, ProductInline)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "company", "role")
+    list_select_related = ("user", "company")
+    list_filter = ("role",)
+    search_fields = ("user__email", "company__name")
+    raw_id_fields = ("user", "company")
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "company")
+    list_select_related = ("company",)
+    search_fields = ("name", "company__name")

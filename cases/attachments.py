@@ -2,11 +2,15 @@
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count, Sum
 
 from resolution_center.exceptions import ApplicationError
+
+from .models import Attachment
 
 ALLOWED_DESCRIPTION = "images (PNG, JPEG, GIF, WebP), PDF, or video (MP4, WebM, QuickTime)"
 
@@ -49,7 +53,9 @@ def attachments_check(files: list[UploadedFile] | None) -> list[CheckedFile]:
     max_bytes = settings.RESOLUTION["MAX_FILE_BYTES"]
     checked = []
     for upload in files:
-        name = (upload.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "file"
+        name = (upload.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        # No control or direction-override characters: the name is shown and sent back in headers.
+        name = "".join(ch for ch in name if ch.isprintable())[:255] or "file"
         if upload.size is None or upload.size == 0:
             raise ApplicationError(f"“{name}” is empty.")
         if upload.size > max_bytes:
@@ -74,3 +80,31 @@ def attachments_check(files: list[UploadedFile] | None) -> list[CheckedFile]:
             )
         )
     return checked
+
+
+QUOTA_WINDOW = timedelta(days=1)
+
+
+def attachments_quota_check(*, uploader, checked: list[CheckedFile], now: datetime) -> None:
+    """Refuse files that would take a person past their upload allowance for the last 24 hours
+    (MAX_UPLOAD_FILES_PER_DAY files, MAX_UPLOAD_BYTES_PER_DAY bytes), counted across all cases."""
+    if not checked or uploader is None or getattr(uploader, "pk", None) is None:
+        return
+    used = Attachment.objects.filter(uploaded_by_id=uploader.pk, created_at__gt=now - QUOTA_WINDOW).aggregate(
+        files=Count("id"), size=Sum("size_bytes")
+    )
+    used_files, used_bytes = used["files"] or 0, used["size"] or 0
+    max_files = settings.RESOLUTION["MAX_UPLOAD_FILES_PER_DAY"]
+    max_bytes = settings.RESOLUTION["MAX_UPLOAD_BYTES_PER_DAY"]
+    if used_files + len(checked) > max_files:
+        left = max(0, max_files - used_files)
+        raise ApplicationError(
+            f"You can upload at most {max_files} files in 24 hours and have {left} left. "
+            "Send your message without files or with fewer, or try again tomorrow."
+        )
+    if used_bytes + sum(item.size_bytes for item in checked) > max_bytes:
+        left_mb = max(0, max_bytes - used_bytes) / (1024 * 1024)
+        raise ApplicationError(
+            f"You can upload at most {max_bytes // (1024 * 1024)} MB of files in 24 hours and have "
+            f"{left_mb:.1f} MB left. Send smaller files, or try again tomorrow."
+        )

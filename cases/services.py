@@ -27,7 +27,7 @@ from resolution_center.exceptions import (
     NotEligibleError,
 )
 
-from .attachments import CheckedFile, attachments_check
+from .attachments import CheckedFile, attachments_check, attachments_quota_check
 from .models import (
     Attachment,
     Case,
@@ -38,6 +38,7 @@ from .models import (
     Message,
     Visibility,
 )
+from .ratelimit import case_open_rate_check
 
 MAX_DESCRIPTION = 5000
 MAX_MESSAGE = 5000
@@ -229,6 +230,7 @@ def _store_files(
     now: datetime,
     written: list[Attachment],
 ) -> None:
+    attachments_quota_check(uploader=actor, checked=checked, now=now)
     for item in checked:
         attachment = Attachment(
             case=case,
@@ -378,6 +380,7 @@ def case_open(
 ) -> Case:
     """A customer opens a case; an automatic refund settles it at once where one applies."""
     now = _now(now)
+    case_open_rate_check(customer=customer, now=now)
     if reason not in CaseReason.values:
         raise ApplicationError("Please pick one of the listed reasons.")
     description = _clean_text(description, what="a description of the problem", limit=MAX_DESCRIPTION)

@@ -1,9 +1,13 @@
 """Settings shared by every environment; the environment-specific modules import from here."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+
+from resolution_center.storage import evidence_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -32,6 +36,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "csp",
+    "axes",
     "payments",
     "cases",
     "notifications",
@@ -40,13 +46,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (CsrfViewMiddleware reads request.POST).
+    "resolution_center.security.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "resolution_center.security.SessionLimitsMiddleware",
     "resolution_center.middleware.UserTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "resolution_center.urls"
@@ -62,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -115,14 +128,26 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     # Evidence lives outside any public URL: MEDIA_URL is deliberately unused and files are
     # served only through the access-checking download view.
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": os.environ.get("EVIDENCE_ROOT", str(BASE_DIR / "var" / "evidence"))},
-    },
+    # With AWS_STORAGE_BUCKET_NAME set, a private S3 bucket instead (resolution_center/storage.py).
+    "default": evidence_storage(default_root=BASE_DIR / "var" / "evidence"),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Email: an SMTP server when EMAIL_HOST is set; without one (development) every email is written
+# as a file under var/mail/ so a person can read what was sent. EMAIL_BACKEND overrides both.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+# Below the notification claim (notifications.services, EMAIL_CLAIM_SECONDS), so a hung SMTP
+# server cannot outlast a claim and have the email sent twice.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Resolution Center <resolutions@example.com>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
@@ -153,6 +178,11 @@ RESOLUTION = {
     "MAX_INFO_REQUESTS": 3,
     "MAX_FILES_PER_MESSAGE": 3,
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
+    # Per person, over the last 24 hours (cases.attachments.attachments_quota_check).
+    "MAX_UPLOAD_FILES_PER_DAY": int(os.environ.get("MAX_UPLOAD_FILES_PER_DAY", "30")),
+    "MAX_UPLOAD_BYTES_PER_DAY": int(os.environ.get("MAX_UPLOAD_BYTES_PER_DAY", str(100 * 1024 * 1024))),
+    # Per customer, over the last hour (cases.ratelimit.case_open_rate_check).
+    "MAX_CASES_PER_HOUR": int(os.environ.get("MAX_CASES_PER_HOUR", "5")),
 }
 REFUND_GATEWAY = os.environ.get("REFUND_GATEWAY", "payments.gateways.DatabaseRefundGateway")
 
@@ -162,5 +192,77 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Who tried to reach what and when (the record's time): refused access to other people's
+        # cases and files, sessions ended, oversized requests, locked-out sign-ins.
+        "resolution_center.security": {"level": "INFO"},
+        "axes": {"level": "INFO"},
+    },
 }
+
+# --- Uploads -----------------------------------------------------------------------------------
+# A whole request may carry one message's files plus its text; anything larger is refused with
+# 413 from its Content-Length, unread (resolution_center.security.RequestBodyLimitMiddleware).
+REQUEST_BODY_MAX_BYTES = int(
+    os.environ.get(
+        "REQUEST_BODY_MAX_BYTES", str(RESOLUTION["MAX_FILES_PER_MESSAGE"] * RESOLUTION["MAX_FILE_BYTES"] + 2**20)
+    )
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20  # the non-file part of a request body
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20  # larger uploads stream to a temporary file, not memory
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# --- Browser security --------------------------------------------------------------------------
+# django-csp 4: scripts only from our own origin or carrying this request's nonce
+# (<script nonce="{{ request.csp_nonce }}">); no plugins, no <base>, never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Sessions and sign-in ----------------------------------------------------------------------
+# Idle: signed out after this long without a request. Absolute: signed out this long after
+# signing in, however active. Both enforced server-side by SessionLimitsMiddleware.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 60 * 60)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes: refuses sign-ins for a locked-out account or address, then ModelBackend
+    # checks the password (and refuses inactive users).
+    "resolution_center.security.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins are counted in the database, so every web process sees the same count.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Each parameter on its own: too many failures for one account, or from one address, locks it.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_CLIENT_IP_CALLABLE = "resolution_center.security.client_ip"
+# How many reverse proxies of ours stand in front of the web process (nginx on the same machine:
+# 1). With 0, the connecting address is the client's.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

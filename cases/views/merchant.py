@@ -1,0 +1,461 @@
+"""The merchant's pages, per company: the Resolution Center list (and its CSV export), a case,
+the Payments tab and the auto respond settings.
+
+Every view: signed in, a member of the company in the URL (else 404, logged), state changes by
+POST only (else 405), each answered with post/redirect/get. Refusals from the services come back
+as the page with the typed input kept, the message shown and a 4xx status.
+"""
+
+import csv
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseNotAllowed, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from payments.models import ActorKind, Membership
+from payments.selectors import companies_for_merchant
+from payments.services import company_auto_refund_update
+from resolution_center.exceptions import ApplicationError
+
+from .. import services
+from ..forms.merchant import (
+    AutoRespondForm,
+    CaseAcceptForm,
+    CaseAppealForm,
+    CaseAppealWaiveForm,
+    CaseDenyForm,
+    CaseFilterForm,
+    CaseMessageForm,
+    CaseRequestInfoForm,
+    PaymentSearchForm,
+    money_for_input,
+)
+from ..models import Case, CaseStatus
+from ..presentation import case_timeline_entries, status_text
+from ..selectors import case_get_for_merchant, open_resolutions_count
+from ..selectors_merchant import (
+    InvalidCursor,
+    case_export_rows,
+    case_page_for_merchant,
+    case_status_tabs,
+    company_display_currency,
+    company_dispute_rate,
+    membership_get_for_merchant,
+    payment_history_for_customer,
+    payment_page_for_merchant,
+)
+from .common import status_for, submission_claim, submission_release
+
+PAGE_SIZE = 25
+SETTINGS_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+
+def merchant_view(*, post_only: bool = False):
+    """Sign-in, then membership of ``company_id`` (a stranger gets the same 404 as for a company
+    that does not exist), then the method: the view receives the Membership (with its company)."""
+
+    def decorate(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapped(request, company_id: int, *args, **kwargs):
+            membership = membership_get_for_merchant(user=request.user, company_id=company_id)
+            if post_only and request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, membership, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _bar_context(request, membership: Membership, *, section: str) -> dict:
+    """What every merchant page shows above its content: the company and its switcher, the
+    tabs, and the "N open resolutions" button (counted fresh on every page)."""
+    company = membership.company
+    return {
+        "company": company,
+        "membership": membership,
+        "can_edit_settings": membership.role in SETTINGS_ROLES,
+        "companies": list(companies_for_merchant(user=request.user)),
+        "open_resolutions": open_resolutions_count(company_id=company.pk),
+        "section": section,
+        "switch_url_name": f"merchant:{section}",
+    }
+
+
+@login_required
+@require_safe
+def home(request):
+    """Where "Merchant" in the header leads: the user's first company's Resolution Center."""
+    company = companies_for_merchant(user=request.user).first()
+    if company is None:
+        raise Http404("You are not a member of any company.")
+    return redirect("merchant:cases", company_id=company.pk)
+
+
+@merchant_view()
+@require_safe
+def company_home(request, membership):
+    return redirect("merchant:cases", company_id=membership.company_id)
+
+
+# --- the Resolution Center list --------------------------------------------------------------
+
+
+def _user_tz():
+    # Read while the request's time zone is active (the CSV stream runs after the view returns).
+    return timezone.get_current_timezone()
+
+
+@merchant_view()
+@require_safe
+def case_list(request, membership):
+    return _case_list_page(request, membership, CaseFilterForm(request.GET))
+
+
+def _case_list_page(request, membership, form: CaseFilterForm):
+    company = membership.company
+    status = 200
+    errors: list[str] = []
+    if not form.is_valid():
+        status = 400
+        errors.append("Some filters were not understood; they are marked below.")
+    filters = form.filters(_user_tz())
+    cursor = form.cleaned_data.get("cursor") if form.is_valid() else None
+    try:
+        page = case_page_for_merchant(company_id=company.pk, filters=filters, cursor=cursor or None, size=PAGE_SIZE)
+    except InvalidCursor:
+        status = 400
+        errors.append("That page link is not valid any more; here is the first page.")
+        page = case_page_for_merchant(company_id=company.pk, filters=filters, cursor=None, size=PAGE_SIZE)
+    base = reverse("merchant:cases", kwargs={"company_id": company.pk})
+    tabs = [
+        {"tab": tab, "url": _url(base, request.GET, status=tab.status), "current": tab.status == filters.status}
+        for tab in case_status_tabs(company_id=company.pk, filters=filters)
+    ]
+    context = {
+        **_bar_context(request, membership, section="cases"),
+        "form": form,
+        "filters": filters,
+        "errors": errors,
+        "page": page,
+        "cases": [(case, status_text(case, ActorKind.MERCHANT)) for case in page.rows],
+        "tabs": tabs,
+        **_page_links(base, request.GET, page),
+        "export_url": _url(reverse("merchant:cases-export", kwargs={"company_id": company.pk}), request.GET),
+        "reset_url": base,
+        "dispute_rate": company_dispute_rate(company_id=company.pk),
+    }
+    return render(request, "cases/merchant/case_list.html", context, status=status)
+
+
+def _url(base: str, query, **changes) -> str:
+    """``base`` with the current query string, minus the page position, with ``changes`` applied
+    (an empty value removes the parameter)."""
+    params = query.copy()
+    params.pop("cursor", None)
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value:
+            params[name] = value
+    encoded = params.urlencode()
+    return f"{base}?{encoded}" if encoded else base
+
+
+def _page_links(base: str, query, page) -> dict:
+    return {
+        "first_url": None if page.is_first else _url(base, query),
+        "prev_url": _url(base, query, cursor=page.prev_cursor) if page.prev_cursor else None,
+        "next_url": _url(base, query, cursor=page.next_cursor) if page.next_cursor else None,
+    }
+
+
+class _Echo:
+    """csv.writer writes to this and gets the line back, so each row can be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@merchant_view()
+@require_safe
+def case_export(request, membership):
+    """Every case matching the list's filters, as CSV, streamed row by row."""
+    form = CaseFilterForm(request.GET)
+    if not form.is_valid():
+        return _case_list_page(request, membership, form)
+    tz = _user_tz()
+    rows = case_export_rows(company_id=membership.company_id, filters=form.filters(tz), tz=tz)
+    writer = csv.writer(_Echo())
+    # The byte order mark makes spreadsheet programs read the file as UTF-8.
+    content = _prefixed("\ufeff", (writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    filename = f"cases-company-{membership.company_id}-{timezone.localdate(timezone=tz):%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _prefixed(first: str, rest):
+    yield first
+    yield from rest
+
+
+# --- a case ------------------------------------------------------------------------------------
+
+
+def _case_actions(case) -> dict:
+    """Which answers the page offers; the services decide again on POST."""
+    answerable = case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED)
+    appealable = case.status == CaseStatus.ACCEPTED and not case.appealed
+    return {
+        "can_answer": answerable,
+        "can_request_info": case.status == CaseStatus.OPEN and case.info_requests_left > 0,
+        "info_requests_used_up": case.status == CaseStatus.OPEN and case.info_requests_left == 0,
+        "can_appeal": appealable,
+        "can_message": case.status != CaseStatus.FINAL,
+    }
+
+
+def _case_page(request, membership, case, *, forms: dict | None = None, error: str = "", status: int = 200):
+    forms = forms or {}
+    context = {
+        **_bar_context(request, membership, section="cases"),
+        **_case_actions(case),
+        "case": case,
+        "payment": case.payment,
+        "status": status_text(case, ActorKind.MERCHANT),
+        "entries": case_timeline_entries(case=case, viewer=ActorKind.MERCHANT, user=request.user),
+        "history": payment_history_for_customer(company_id=case.company_id, customer_id=case.customer_id),
+        "message_form": forms.get("message") or CaseMessageForm(),
+        "request_info_form": forms.get("request_info") or CaseRequestInfoForm(),
+        "accept_form": forms.get("accept") or CaseAcceptForm(),
+        "deny_form": forms.get("deny") or CaseDenyForm(),
+        "appeal_form": forms.get("appeal") or CaseAppealForm(),
+        "waive_form": forms.get("waive") or CaseAppealWaiveForm(),
+        "open_form": next(iter(forms), ""),
+        "error": error,
+    }
+    return render(request, "cases/merchant/case_detail.html", context, status=status)
+
+
+def _case_for(request, membership, case_id: int):
+    return case_get_for_merchant(user=request.user, company_id=membership.company_id, case_id=case_id)
+
+
+@merchant_view()
+@require_safe
+def case_detail(request, membership, case_id: int):
+    return _case_page(request, membership, _case_for(request, membership, case_id))
+
+
+def _case_action(request, membership, case_id: int, *, name: str, form_class, act, done: str):
+    """The shape every case action shares: form -> service -> flash + redirect, or the page
+    again with the typed input, the reason and a 4xx."""
+    case = _case_for(request, membership, case_id)
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        return _case_page(request, membership, case, forms={name: form}, error="Please correct the form.", status=400)
+    if not submission_claim(request):
+        messages.info(request, "That was already sent.")
+        return redirect("merchant:case", company_id=membership.company_id, case_id=case.pk)
+    try:
+        act(case, form.cleaned_data)
+    except ApplicationError as error:
+        submission_release(request)
+        case = _case_for(request, membership, case_id)  # show the case as it is now
+        return _case_page(request, membership, case, forms={name: form}, error=error.message, status=status_for(error))
+    messages.success(request, done)
+    return redirect("merchant:case", company_id=membership.company_id, case_id=case.pk)
+
+
+@merchant_view(post_only=True)
+def case_message(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="message",
+        form_class=CaseMessageForm,
+        act=lambda case, data: services.case_message_post(
+            case=case, actor=request.user, body=data["body"], files=data["files"]
+        ),
+        done="Your message was added to the case.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_request_info(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="request_info",
+        form_class=CaseRequestInfoForm,
+        act=lambda case, data: services.case_request_info(
+            case=case, actor=request.user, message=data["message"], files=data["files"]
+        ),
+        done="Your request was sent. The customer has 7 days to reply.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_accept(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="accept",
+        form_class=CaseAcceptForm,
+        act=lambda case, data: services.case_accept(case=case, actor=request.user, note=data["note"]),
+        done="You accepted the case; the customer has been refunded.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_deny(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="deny",
+        form_class=CaseDenyForm,
+        act=lambda case, data: services.case_deny(case=case, actor=request.user, note=data["note"]),
+        done="You denied the refund. The customer may appeal within 7 days.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_appeal(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="appeal",
+        form_class=CaseAppealForm,
+        act=lambda case, data: services.case_appeal(case=case, actor=request.user, statement=data["statement"]),
+        done="Your appeal was sent to the platform's reviewers; their next decision is final.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_appeal_waive(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="waive",
+        form_class=CaseAppealWaiveForm,
+        act=lambda case, data: services.case_appeal_waive(case=case, actor=request.user),
+        done="You accepted the decision; the customer has been refunded.",
+    )
+
+
+# --- the Payments tab --------------------------------------------------------------------------
+
+
+def _case_of(payment):
+    try:
+        return payment.case
+    except Case.DoesNotExist:
+        return None
+
+
+@merchant_view()
+@require_safe
+def payment_list(request, membership):
+    company = membership.company
+    form = PaymentSearchForm(request.GET)
+    status, errors = 200, []
+    valid = form.is_valid()
+    if not valid:
+        status = 400
+        errors.append("The search was not understood; please shorten it.")
+    search = form.cleaned_data.get("q", "") if valid else ""
+    cursor = form.cleaned_data.get("cursor") if valid else None
+    try:
+        page = payment_page_for_merchant(company_id=company.pk, search=search, cursor=cursor or None, size=PAGE_SIZE)
+    except InvalidCursor:
+        status = 400
+        errors.append("That page link is not valid any more; here is the first page.")
+        page = payment_page_for_merchant(company_id=company.pk, search=search, cursor=None, size=PAGE_SIZE)
+    return render(
+        request,
+        "cases/merchant/payment_list.html",
+        {
+            **_bar_context(request, membership, section="payments"),
+            "form": form,
+            "search": search,
+            "errors": errors,
+            "page": page,
+            "rows": [(payment, _case_of(payment)) for payment in page.rows],
+            **_page_links(reverse("merchant:payments", kwargs={"company_id": company.pk}), request.GET, page),
+            "dispute_rate": company_dispute_rate(company_id=company.pk),
+        },
+        status=status,
+    )
+
+
+# --- auto respond settings ---------------------------------------------------------------------
+
+
+@merchant_view()
+def auto_respond(request, membership):
+    """Owners and admins change the settings; support members see them read-only."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    company = membership.company
+    currency = company_display_currency(company_id=company.pk)
+    can_edit = membership.role in SETTINGS_ROLES
+    status, error = 200, ""
+    if request.method == "POST":
+        form = AutoRespondForm(request.POST, currency=currency)
+        if not can_edit:
+            status, error = 403, "Only the company's owners and admins can change the auto respond settings."
+        elif not form.is_valid():
+            status, error = 400, "The settings were not saved; please correct the marked fields."
+        else:
+            try:
+                company_auto_refund_update(
+                    company=company,
+                    actor=request.user,
+                    card_below_cents=form.cleaned_data["card_below"],
+                    paypal_below_cents=form.cleaned_data["paypal_below"],
+                    message=form.cleaned_data["message"],
+                )
+            except ApplicationError as refused:
+                status, error = status_for(refused), refused.message
+            else:
+                messages.success(request, "Auto respond settings saved.")
+                return redirect("merchant:auto-respond", company_id=company.pk)
+    else:
+        form = AutoRespondForm(
+            initial={
+                "card_below": money_for_input(company.auto_refund_card_below_cents, currency),
+                "paypal_below": money_for_input(company.auto_refund_paypal_below_cents, currency),
+                "message": company.auto_refund_message,
+            },
+            currency=currency,
+        )
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "cases/merchant/auto_respond.html",
+        {
+            **_bar_context(request, membership, section="auto-respond"),
+            "form": form,
+            "currency": currency,
+            "can_edit": can_edit,
+            "error": error,
+            "cases_url": reverse("merchant:cases", kwargs={"company_id": company.pk}),
+        },
+        status=status,
+    )

@@ -1,0 +1,322 @@
+"""The merchant's answers on the case page: each does what it says once, the "N open
+resolutions" button follows, and bad input gets a clear message, a 4xx and nothing half-saved."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services
+from cases.models import Attachment, CaseEvent, CaseStatus, Message
+from payments.models import Refund
+from tests.factories import PaymentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n" + b"0" * 64
+
+
+def png(name="proof.png"):
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def open_case(company, *, now=None, customer=None):
+    now = now or timezone.now()
+    paid = PaymentFactory(company=company, customer=customer or UserFactory(), paid_at=now - timedelta(days=1))
+    return services.case_open(customer=paid.customer, payment=paid, reason="not_received", description="Lost", now=now)
+
+
+def action_url(name, case):
+    return reverse(f"merchant:case-{name}", args=[case.company_id, case.pk])
+
+
+def case_url(case):
+    return reverse("merchant:case", args=[case.company_id, case.pk])
+
+
+def open_count(client, company) -> int:
+    text = client.get(reverse("merchant:cases", args=[company.pk])).content.decode()
+    return int(re.search(r'id="open-resolutions"[^>]*>\s*(\d+) open resolution', text).group(1))
+
+
+@pytest.fixture
+def signed_in(client, merchant):
+    client.force_login(merchant)
+    return client
+
+
+# --- the answers -------------------------------------------------------------------------------
+
+
+def test_accept_with_confirmation_refunds_and_closes(signed_in, company):
+    """Accept with the box ticked refunds what is left of the payment once and closes the case."""
+    case = open_case(company)
+    response = signed_in.post(action_url("accept", case), {"confirm": "on", "note": "Sorry about that."})
+    assert response.status_code == 302 and response["Location"] == case_url(case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.FINAL and case.outcome == "refunded"
+    assert Refund.objects.filter(case=case).count() == 1
+    assert "the customer has been refunded" in signed_in.get(case_url(case)).content.decode()
+
+
+def test_accept_without_confirmation_is_refused_and_changes_nothing(signed_in, company):
+    """Accept without ticking the "cannot be undone" box is a 400 with a message; the case stays
+    open and no money moves; the typed note is kept."""
+    case = open_case(company)
+    response = signed_in.post(action_url("accept", case), {"note": "Typed note"})
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "Please tick the box to confirm the refund" in text
+    assert "Typed note" in text
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    assert not Refund.objects.filter(case=case).exists()
+
+
+def test_deny_with_confirmation_starts_customer_appeal_window(signed_in, company):
+    """Deny with the box ticked moves the case to denied with the customer's 7 days to appeal."""
+    case = open_case(company)
+    response = signed_in.post(action_url("deny", case), {"confirm": "on", "note": "Delivered on Monday."})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DENIED
+    assert case.appeal_by is not None
+    assert not Refund.objects.filter(case=case).exists()
+
+
+def test_deny_without_confirmation_is_refused(signed_in, company):
+    """Deny needs the confirmation too."""
+    case = open_case(company)
+    response = signed_in.post(action_url("deny", case), {"note": "x"})
+    assert response.status_code == 400
+    assert "Please tick the box to confirm the denial" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+
+
+def test_request_info_with_file_asks_customer_and_counts_down(signed_in, company):
+    """Request more info sends the question (with a file) to the customer and the page then says
+    how many of the 3 requests are left."""
+    case = open_case(company)
+    response = signed_in.post(action_url("request-info", case), {"message": "A photo please?", "files": [png()]})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.INFO_REQUESTED and case.info_requests_count == 1
+    message = Message.objects.get(case=case, body="A photo please?")
+    assert message.attachments.count() == 1
+    services.case_reply(case=case, actor=case.customer, message="Here it is")
+    assert "(2 of 3 requests left)" in signed_in.get(case_url(case)).content.decode()
+
+
+def test_request_info_fourth_time_is_refused_with_clear_message(signed_in, company):
+    """After three requests the page says none are left, and a fourth posted anyway is refused
+    with a clear message and a 4xx; nothing is recorded."""
+    case = open_case(company)
+    for n in range(3):
+        assert signed_in.post(action_url("request-info", case), {"message": f"Question {n}"}).status_code == 302
+        services.case_reply(case=case, actor=case.customer, message=f"Answer {n}")
+    text = signed_in.get(case_url(case)).content.decode()
+    assert "(0 of 3 requests left)" in text
+    assert "You have asked for more information 3 times already" in text
+    messages_before = Message.objects.filter(case=case).count()
+
+    response = signed_in.post(action_url("request-info", case), {"message": "Question 4"})
+
+    assert response.status_code == 409
+    assert "already asked for more information 3 times" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN and case.info_requests_count == 3
+    assert Message.objects.filter(case=case).count() == messages_before
+
+
+def test_message_with_proof_files_is_added_without_changing_state(signed_in, company):
+    """A reply with up to three files is added to the timeline; the case still waits on the
+    merchant (a message does not answer the case)."""
+    case = open_case(company)
+    files = [png("a.png"), png("b.png"), SimpleUploadedFile("c.pdf", PDF, content_type="application/pdf")]
+    response = signed_in.post(action_url("message", case), {"body": "Tracking: 123", "files": files})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    assert Attachment.objects.filter(case=case).count() == 3
+    text = signed_in.get(case_url(case)).content.decode()
+    assert "Tracking: 123" in text and "c.pdf" in text
+
+
+def test_appeal_of_reviewer_refund_by_merchant(signed_in, company, reviewer_user):
+    """On a reviewer's refund the merchant may appeal once; the case goes back to reviewers."""
+    case = open_case(company, now=timezone.now() - timedelta(days=8))
+    services.case_escalate_overdue(case=case)
+    services.case_decide(case=case, actor=reviewer_user, decision="refund", note="Refund it.")
+    response = signed_in.post(action_url("appeal", case), {"statement": "We have the delivery photo."})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.APPEALED and case.appealed_by_kind == "merchant"
+
+
+def test_accept_decision_of_reviewer_refund_makes_it_final(signed_in, company, reviewer_user):
+    """Accepting the reviewer's refund (with confirmation) refunds now and closes the case."""
+    case = open_case(company, now=timezone.now() - timedelta(days=8))
+    services.case_escalate_overdue(case=case)
+    services.case_decide(case=case, actor=reviewer_user, decision="refund", note="Refund it.")
+    assert signed_in.post(action_url("appeal-waive", case), {}).status_code == 400
+    response = signed_in.post(action_url("appeal-waive", case), {"confirm": "on"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.FINAL and case.outcome == "refunded"
+    assert Refund.objects.filter(case=case).count() == 1
+
+
+# --- the open resolutions count ----------------------------------------------------------------
+
+
+def test_open_resolutions_count_follows_every_action(signed_in, company):
+    """The button counts cases waiting on the merchant after each step: a request for info takes
+    one off, the customer's reply puts it back, a message changes nothing, accept and deny take
+    cases off."""
+    first, second = open_case(company), open_case(company)
+    assert open_count(signed_in, company) == 2
+
+    signed_in.post(action_url("request-info", first), {"message": "Photo?"})
+    assert open_count(signed_in, company) == 1
+
+    services.case_reply(case=first, actor=first.customer, message="Here")
+    assert open_count(signed_in, company) == 2
+
+    signed_in.post(action_url("message", first), {"body": "Thanks, looking."})
+    assert open_count(signed_in, company) == 2
+
+    signed_in.post(action_url("accept", first), {"confirm": "on"})
+    assert open_count(signed_in, company) == 1
+
+    signed_in.post(action_url("deny", second), {"confirm": "on"})
+    assert open_count(signed_in, company) == 0
+
+
+def test_open_resolutions_count_on_page_right_after_action(signed_in, company):
+    """The page the merchant lands on after an action already shows the new count."""
+    case = open_case(company)
+    open_case(company)
+    response = signed_in.post(action_url("deny", case), {"confirm": "on"}, follow=True)
+    assert re.search(r'id="open-resolutions"[^>]*>\s*1 open resolution<', response.content.decode())
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_message_empty_is_refused_with_400(signed_in, company):
+    """An empty (or blank) message is a 400 with "Please write a message." and nothing saved."""
+    case = open_case(company)
+    before = (Message.objects.count(), CaseEvent.objects.count())
+    response = signed_in.post(action_url("message", case), {"body": "   "})
+    assert response.status_code == 400
+    assert "Please write a message." in response.content.decode()
+    assert (Message.objects.count(), CaseEvent.objects.count()) == before
+
+
+def test_message_with_four_files_is_refused_and_nothing_saved(signed_in, company):
+    """A fourth file is refused with a clear message and a 400; no message, file or event is
+    saved and the typed text is kept."""
+    case = open_case(company)
+    before = (Message.objects.count(), Attachment.objects.count(), CaseEvent.objects.count())
+    response = signed_in.post(
+        action_url("message", case), {"body": "Four proofs", "files": [png(f"{n}.png") for n in range(4)]}
+    )
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "at most 3 files" in text
+    assert "Four proofs" in text
+    assert (Message.objects.count(), Attachment.objects.count(), CaseEvent.objects.count()) == before
+
+
+def test_request_info_with_renamed_executable_is_refused(signed_in, company):
+    """An executable renamed to .png is refused by its content; the case does not move."""
+    case = open_case(company)
+    fake = SimpleUploadedFile("photo.png", b"MZ\x90\x00" + b"\x00" * 60, content_type="image/png")
+    response = signed_in.post(action_url("request-info", case), {"message": "See", "files": [fake]})
+    assert response.status_code == 400
+    assert "photo.png" in response.content.decode() and "not an accepted file type" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN and case.info_requests_count == 0
+    assert not Attachment.objects.filter(case=case).exists()
+
+
+def test_accept_after_customer_withdrew_gets_clear_409(signed_in, company):
+    """Accept posted from a page loaded before the customer withdrew: a 409 that says the case is
+    closed, and no refund."""
+    case = open_case(company)
+    signed_in.get(case_url(case))
+    services.case_withdraw(case=case, actor=case.customer)
+    response = signed_in.post(action_url("accept", case), {"confirm": "on"})
+    text = response.content.decode()
+    assert response.status_code == 409
+    assert "This case is final, so you can no longer accept it." in text
+    assert not Refund.objects.filter(case=case).exists()
+
+
+def test_deny_after_accept_gets_clear_409_and_keeps_refund(signed_in, company):
+    """Deny arriving after a colleague accepted is refused; the refund stands, nothing else changes."""
+    case = open_case(company)
+    signed_in.post(action_url("accept", case), {"confirm": "on"})
+    events = CaseEvent.objects.filter(case=case).count()
+    response = signed_in.post(action_url("deny", case), {"confirm": "on"})
+    assert response.status_code == 409
+    assert "you can no longer deny it" in response.content.decode()
+    case.refresh_from_db()
+    assert case.outcome == "refunded"
+    assert CaseEvent.objects.filter(case=case).count() == events
+
+
+def test_message_on_closed_case_is_refused(signed_in, company):
+    """A message posted to a case that closed meanwhile is refused with a 409 and not saved."""
+    case = open_case(company)
+    services.case_withdraw(case=case, actor=case.customer)
+    response = signed_in.post(action_url("message", case), {"body": "Hello?"})
+    assert response.status_code == 409
+    assert "This case is closed" in response.content.decode()
+    assert not Message.objects.filter(case=case, body="Hello?").exists()
+
+
+def test_same_form_sent_twice_acts_once(signed_in, company):
+    """The same rendered form submitted twice (double click, resend) asks the customer only once."""
+    case = open_case(company)
+    token = re.search(
+        r'action="{}".*?name="submission_token" value="([0-9a-f]+)"'.format(
+            re.escape(action_url("request-info", case))
+        ),
+        signed_in.get(case_url(case)).content.decode(),
+        re.S,
+    ).group(1)
+    for _ in range(2):
+        response = signed_in.post(action_url("request-info", case), {"message": "Photo?", "submission_token": token})
+        assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.info_requests_count == 1
+    assert Message.objects.filter(case=case, body="Photo?").count() == 1
+
+
+@pytest.mark.parametrize("name", ["message", "request-info", "accept", "deny", "appeal", "appeal-waive"])
+def test_action_by_get_is_405(signed_in, company, name):
+    """State changes answer only to POST: a GET on an action URL is a 405 and changes nothing."""
+    case = open_case(company)
+    response = signed_in.get(action_url(name, case))
+    assert response.status_code == 405
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+
+
+def test_action_without_csrf_token_is_refused(company, merchant):
+    """A POST without the CSRF token (a forged cross-site form) is refused with 403."""
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(merchant)
+    case = open_case(company)
+    response = csrf_client.post(action_url("accept", case), {"confirm": "on"})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN

@@ -123,9 +123,33 @@ def _case_actions(case: Case, now) -> dict:
     }
 
 
-def _render_case(request, case: Case, *, status: int = 200, **forms):
+# Which flag shows each form, and the text field a person typed into.
+FORMS = {
+    "reply_form": ("can_reply", "message"),
+    "message_form": ("can_message", "body"),
+    "appeal_form": ("can_appeal", "statement"),
+    "withdraw_form": ("can_withdraw", None),
+    "waive_form": ("can_appeal", None),
+}
+
+
+def _render_case(request, case: Case, *, status: int = 200, error: str = "", failed: str = "", form=None):
     now = timezone.now()
     actions = _case_actions(case, now)
+    forms = {
+        "reply_form": ReplyForm(),
+        "message_form": MessageForm(),
+        "appeal_form": AppealForm(),
+        "withdraw_form": ConfirmForm(),
+        "waive_form": ConfirmForm(),
+    }
+    unsent_text = ""
+    if form is not None:
+        forms[failed] = form
+        shown_by, text_field = FORMS[failed]
+        # The case moved on and this form is no longer offered: still hand back what was typed.
+        if not actions[shown_by] and text_field:
+            unsent_text = form.data.get(text_field, "")
     context = {
         "case": case,
         "payment": case.payment,
@@ -133,12 +157,9 @@ def _render_case(request, case: Case, *, status: int = 200, **forms):
         "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user),
         "refunds": case.payment.refunds.order_by("created_at"),
         "credits": case.balance_credits.order_by("created_at"),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
-        "message_form": forms.get("message_form") or MessageForm(),
-        "appeal_form": forms.get("appeal_form") or AppealForm(),
-        "withdraw_form": forms.get("withdraw_form") or ConfirmForm(),
-        "waive_form": forms.get("waive_form") or ConfirmForm(),
-        "error": forms.get("error"),
+        "error": error,
+        "unsent_text": unsent_text,
+        **forms,
         **actions,
     }
     return render(request, "cases/customer/case_detail.html", context, status=status)
@@ -156,7 +177,7 @@ def _case_action(request, case_id: int, *, form_class, form_name: str, run, done
     case = case_get_for_customer(user=request.user, case_id=case_id)
     form = form_class(request.POST, request.FILES)
     if not form.is_valid():
-        return _render_case(request, case, status=400, **{form_name: form})
+        return _render_case(request, case, status=400, failed=form_name, form=form)
     if not submission_claim(request):
         messages.info(request, "That was already sent.")
         return redirect("cases:case-detail", case_id=case.pk)
@@ -164,9 +185,8 @@ def _case_action(request, case_id: int, *, form_class, form_name: str, run, done
         run(case, form.cleaned_data)
     except ApplicationError as error:
         submission_release(request)
-        form.add_error(None, error.message)
         case.refresh_from_db()
-        return _render_case(request, case, status=status_for(error), error=error.message, **{form_name: form})
+        return _render_case(request, case, status=status_for(error), error=error.message, failed=form_name, form=form)
     messages.success(request, done)
     return redirect("cases:case-detail", case_id=case.pk)
 

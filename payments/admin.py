@@ -27,20 +27,20 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
 
 class IdSearchMixin:
-    """A search term that is a number (optionally "#42") also finds the row whose ``search_id_field``
-    equals it, by an indexed equality; text search applies to the other terms as usual. Admin's own
-    "=field" search on an integer column would raise on a non-number, or cast the column and miss
-    its index."""
+    """A search that is just a number (optionally "#42") finds the row whose ``search_id_field``
+    equals it, by an indexed equality, and nothing else: not every email or name that happens to
+    contain those digits. Any other search is admin's usual text search. (Admin's own "=field"
+    search on an integer column raises on a non-number, or casts the column and misses its index.)"""
 
     search_id_field = "pk"
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip().removeprefix("#")
-        if term.isdigit() and len(term) <= 18:  # within a bigint
-            by_id = queryset.filter(**{self.search_id_field: int(term)})
-            results = (results | by_id) if self.get_search_fields(request) else by_id
-        return results, may_have_duplicates
+        if term.isdigit():
+            if len(term) > 18:  # beyond a bigint: no such row
+                return queryset.none(), False
+            return queryset.filter(**{self.search_id_field: int(term)}), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 def _money(amount_cents: int, currency: str) -> str:

@@ -1,0 +1,170 @@
+"""The reviewer's queue: the Case changelist in admin."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases import services
+from tests.admin.conftest import appealed_case, escalated_case, open_case
+from tests.factories import CompanyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("admin:cases_case_changelist")
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer_user):
+    client.force_login(reviewer_user)
+    return client
+
+
+def listed_cases(response) -> list[int]:
+    """Case numbers in the order the changelist shows them."""
+    return [int(n) for n in re.findall(r">Case #(\d+)</a>", response.content.decode())]
+
+
+def test_queue_opens_on_escalated_and_appealed_cases_oldest_wait_first(reviewer_client):
+    """Without a filter the queue lists only cases awaiting a reviewer, the longest wait at the top."""
+    recent = escalated_case(waited_days=1)
+    oldest = escalated_case(waited_days=5)
+    appealed = appealed_case(waited_days=3)
+    still_open = open_case()
+
+    response = reviewer_client.get(QUEUE)
+
+    assert response.status_code == 200
+    assert listed_cases(response) == [oldest.pk, appealed.pk, recent.pk]
+    assert still_open.pk not in listed_cases(response)
+    assert "Cases awaiting a reviewer" in response.content.decode()
+
+
+def test_queue_row_shows_wait_amount_company_customer_and_reason(reviewer_client):
+    """Each row says how long the case has waited, its amount, company, customer and reason."""
+    company = CompanyFactory(name="Lens Barn")
+    customer = UserFactory(email="pat@example.test", username="pat@example.test")
+    escalated_case(company=company, customer=customer, amount_cents=123456, waited_days=4, reason="not_received")
+
+    page = reviewer_client.get(QUEUE).content.decode()
+
+    row = page[page.index(">Case #") :]
+    row = row[: row.index("</tr>")]
+    for text in ["4\xa0days", "$1,234.56", "Lens Barn", "pat@example.test", "Item not received", "Escalated"]:
+        assert text in row
+
+
+def test_queue_all_states_filter_shows_every_case(reviewer_client):
+    """The "All states" filter lists cases in every state, not just the queue."""
+    waiting = escalated_case()
+    still_open = open_case()
+
+    response = reviewer_client.get(QUEUE, {"state": "all"})
+
+    assert set(listed_cases(response)) == {waiting.pk, still_open.pk}
+
+
+def test_queue_filters_by_one_state(reviewer_client):
+    """Picking a state lists only that state."""
+    escalated = escalated_case()
+    appealed = appealed_case()
+
+    assert listed_cases(reviewer_client.get(QUEUE, {"state": "appealed"})) == [appealed.pk]
+    assert listed_cases(reviewer_client.get(QUEUE, {"state": "escalated"})) == [escalated.pk]
+
+
+def test_queue_filters_by_reason_and_company(reviewer_client):
+    """Reason and company filters narrow the queue."""
+    acme = CompanyFactory()
+    by_reason = escalated_case(reason="unauthorized")
+    at_acme = escalated_case(company=acme, reason="not_received")
+
+    assert listed_cases(reviewer_client.get(QUEUE, {"reason": "unauthorized"})) == [by_reason.pk]
+    assert listed_cases(reviewer_client.get(QUEUE, {"company__id__exact": acme.pk})) == [at_acme.pk]
+
+
+def test_queue_filters_by_opened_date(reviewer_client):
+    """The opened-date filter keeps cases opened in the period (here: the past 7 days)."""
+    recent = appealed_case(waited_days=1)  # opened 4 days ago
+    escalated_case(waited_days=2)  # opened 10 days ago
+
+    response = reviewer_client.get(QUEUE)
+    past_week = re.search(r'href="(\?[^"]*opened_at__gte[^"]*)"[^>]*>Past 7 days', response.content.decode())
+    filtered = reviewer_client.get(QUEUE + past_week.group(1).replace("&amp;", "&"))
+
+    assert listed_cases(filtered) == [recent.pk]
+
+
+def test_queue_search_by_payment_id(reviewer_client):
+    """Searching a payment id finds exactly its case (also written as #id), not every email or
+    company name that happens to contain those digits."""
+    wanted = escalated_case()
+    escalated_case()
+
+    assert listed_cases(reviewer_client.get(QUEUE, {"q": str(wanted.payment_id)})) == [wanted.pk]
+    assert listed_cases(reviewer_client.get(QUEUE, {"q": f"#{wanted.payment_id}"})) == [wanted.pk]
+
+
+def test_queue_search_by_customer_email_and_company_name(reviewer_client):
+    """Searching part of the customer's email or of the company's name finds the case."""
+    by_email = escalated_case(customer=UserFactory(email="zed@shop.test", username="zed@shop.test"))
+    by_company = escalated_case(company=CompanyFactory(name="Quokka Supplies"))
+
+    assert listed_cases(reviewer_client.get(QUEUE, {"q": "zed@shop"})) == [by_email.pk]
+    assert listed_cases(reviewer_client.get(QUEUE, {"q": "quokka"})) == [by_company.pk]
+
+
+@pytest.mark.parametrize("term", ["not-a-number", "99999999999999999999999", "#", "0"])
+def test_queue_search_with_odd_terms_answers_200_and_no_cases(reviewer_client, term):
+    """Searching words or huge numbers never errors; it just finds nothing."""
+    escalated_case()
+
+    response = reviewer_client.get(QUEUE, {"q": term})
+
+    assert response.status_code == 200
+    assert listed_cases(response) == []
+
+
+def test_queue_query_count_does_not_grow_with_the_number_of_cases(reviewer_client):
+    """The changelist runs the same number of queries for 1 case as for 50 (no per-row queries),
+    with cases spread over many companies and customers, escalated and appealed."""
+    escalated_case()
+    reviewer_client.get(QUEUE)  # warm caches (content types, permissions) outside the measurement
+    with CaptureQueriesContext(connection) as with_one:
+        response = reviewer_client.get(QUEUE)
+    assert len(listed_cases(response)) == 1
+
+    for i in range(49):
+        (appealed_case if i % 3 == 0 else escalated_case)(waited_days=1 + i % 5)
+    with CaptureQueriesContext(connection) as with_fifty:
+        response = reviewer_client.get(QUEUE)
+
+    assert len(listed_cases(response)) == 50
+    assert len(with_fifty) == len(with_one), [q["sql"] for q in with_fifty.captured_queries]
+
+
+def test_queue_query_count_with_search_and_filters_does_not_grow(reviewer_client):
+    """Searching and filtering keep the query count flat too."""
+    company = CompanyFactory(name="Flat Co")
+    escalated_case(company=company)
+    params = {"q": "flat", "reason": "not_received", "state": "all"}
+    reviewer_client.get(QUEUE, params)
+    with CaptureQueriesContext(connection) as with_one:
+        reviewer_client.get(QUEUE, params)
+    for _ in range(20):
+        escalated_case(company=company)
+    with CaptureQueriesContext(connection) as with_many:
+        response = reviewer_client.get(QUEUE, params)
+
+    assert len(listed_cases(response)) == 21
+    assert len(with_many) == len(with_one)
+
+
+def test_case_decided_leaves_the_queue(reviewer_client, reviewer_user):
+    """A credited case is final and no longer waits in the queue."""
+    case = escalated_case()
+    services.case_decide(case=case, actor=reviewer_user, decision="credit", note="Credited.")
+
+    assert listed_cases(reviewer_client.get(QUEUE)) == []

@@ -104,6 +104,8 @@ class TimelineEntry:
     to_label: str
     is_message: bool
     attachments: tuple = ()
+    # Notifications and reminders: part of the record, shown small so the case itself stands out.
+    quiet: bool = False
 
 
 def _actor_label(*, case: Case, kind: str, actor, viewer: str, user) -> str:
@@ -166,6 +168,7 @@ def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[Timelin
             from_label=_state_label(event.from_state) if moved else "",
             to_label=_state_label(event.to_state) if moved else "",
             is_message=False,
+            quiet=event.action in (CaseEvent.Action.NOTIFICATION, CaseEvent.Action.REMINDER),
         )
         rows.append(((event.created_at, 0, event.pk), entry))
     for message in messages:

@@ -5,6 +5,7 @@ service -> message + redirect. A refused action re-draws the page with what was 
 reason on the page, and a 4xx status.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -25,6 +26,10 @@ from .common import status_for, submission_claim, submission_release
 
 PAGE_SIZE = 20
 CUSTOMER = ActorKind.CUSTOMER
+
+
+def _response_days() -> int:
+    return settings.RESOLUTION["RESPONSE_DAYS"]
 
 
 def _case_of(payment) -> Case | None:
@@ -85,15 +90,18 @@ def case_open(request, payment_id: int):
                 existing = Case.objects.filter(payment_id=payment.pk).first()
                 status = status_for(error)
             else:
-                if case.auto_refunded:
-                    messages.success(request, "Your refund request was approved at once and the payment refunded.")
-                else:
-                    messages.success(request, f"Your request was sent to {payment.company.name}.")
+                messages.success(request, _opened_message(case))
                 return redirect("cases:case-detail", case_id=case.pk)
     else:
         form = ClaimForm()
     context = {"payment": payment, "form": form, "refusal": refusal, "existing_case": existing}
     return render(request, "cases/customer/case_open.html", context, status=status)
+
+
+def _opened_message(case: Case) -> str:
+    if case.auto_refunded:
+        return "Your refund request was approved at once and the payment refunded."
+    return f"{case.company.name} has your refund request and {_response_days()} days to answer it."
 
 
 def _already_sent(request, payment):
@@ -202,7 +210,7 @@ def case_reply(request, case_id: int):
         run=lambda case, data: services.case_reply(
             case=case, actor=request.user, message=data["message"], files=data["files"]
         ),
-        done="Your reply was sent. The merchant has 7 days to answer.",
+        done=f"Your reply was sent. The merchant has {_response_days()} days to answer.",
     )
 
 

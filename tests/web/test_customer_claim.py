@@ -52,7 +52,7 @@ def test_claim_with_file_opens_case_and_shows_case_page(client, customer_a, paym
     assert case.attachments.get().original_name == "scratch.png"
     assert len(stored_files()) == 1
     page = client.get(response["Location"]).content.decode()
-    assert "Your request was sent to Company X." in page
+    assert "Company X has your refund request and 7 days to answer it." in page
     assert "scratch.png" in page
 
 

@@ -34,7 +34,7 @@ class Endpoint:
     changes_state_for: tuple = ()
 
     def id(self) -> str:
-        return f"{self.method} {self.url_name}"
+        return f"{self.method} {self.url_name}{' (crossed)' if self.args and self.args[0] == 'company_y' else ''}"
 
 
 def everyone(status: int) -> dict:
@@ -72,17 +72,53 @@ CUSTOMER_ENDPOINTS = [
     Endpoint("cases:attachment-download", "POST", ("attachment",), everyone(405)),
 ]
 
-ENDPOINTS = CUSTOMER_ENDPOINTS
+CASE = ("company", "case")
+# Company Y's address with company X's case: a member of Y must not reach X's case through it.
+CROSSED = ("company_y", "case")
+
+
+def merchant_action(url_name: str, owner_status: int = 400) -> list[Endpoint]:
+    """A POST-only merchant action: the empty form is refused (400) for company X's merchant;
+    a GET answers 405 to them; strangers get 404 either way (membership is checked first)."""
+    return [
+        Endpoint(url_name, "POST", CASE, only({"merchant_x": owner_status})),
+        Endpoint(url_name, "GET", CASE, only({"merchant_x": 405})),
+        Endpoint(url_name, "POST", CROSSED, everyone(404)),
+    ]
+
+
+MERCHANT_ENDPOINTS = [
+    # "Merchant view": the first company of whoever has one; someone in no company gets 404.
+    Endpoint("merchant:home", "GET", expected=only({"merchant_x": 302, "merchant_y": 302})),
+    Endpoint("merchant:company", "GET", ("company",), only({"merchant_x": 302})),
+    Endpoint("merchant:cases", "GET", ("company",), only({"merchant_x": 200})),
+    Endpoint("merchant:cases-export", "GET", ("company",), only({"merchant_x": 200})),
+    Endpoint("merchant:payments", "GET", ("company",), only({"merchant_x": 200})),
+    Endpoint("merchant:auto-respond", "GET", ("company",), only({"merchant_x": 200})),
+    # merchant_x owns company X, so the (valid, empty = "off") settings are saved.
+    Endpoint("merchant:auto-respond", "POST", ("company",), only({"merchant_x": 302})),
+    Endpoint("merchant:case", "GET", CASE, only({"merchant_x": 200})),
+    Endpoint("merchant:case", "GET", CROSSED, everyone(404)),
+    *merchant_action("merchant:case-message"),
+    *merchant_action("merchant:case-request-info"),
+    *merchant_action("merchant:case-accept"),
+    *merchant_action("merchant:case-deny"),
+    *merchant_action("merchant:case-appeal"),
+    *merchant_action("merchant:case-appeal-waive"),
+]
+
+ENDPOINTS = CUSTOMER_ENDPOINTS + MERCHANT_ENDPOINTS
 
 
 @pytest.fixture
-def world(case_a, attachment_a, customer_a, company_x, customer_b, merchant_x, merchant_y, reviewer_x):
+def world(case_a, attachment_a, customer_a, company_x, company_y, customer_b, merchant_x, merchant_y, reviewer_x):
     """Customer A's open case (with a file) at company X, and another eligible payment of A."""
     return {
         "case": case_a,
         "attachment": attachment_a,
         "payment": PaymentFactory(customer=customer_a, company=company_x),
         "company": company_x,
+        "company_y": company_y,
         "users": {
             "customer_a": customer_a,
             "customer_b": customer_b,
@@ -140,7 +176,7 @@ def _url_names(namespace: str) -> set[str]:
     return {f"{namespace}:{name}" for name in sub.reverse_dict if isinstance(name, str)}
 
 
-@pytest.mark.parametrize("namespace", ["cases"])
+@pytest.mark.parametrize("namespace", ["cases", "merchant"])
 def test_access_matrix_covers_every_url(namespace):
     """No page or action escapes the matrix: each named URL of the app is driven above."""
     covered = {endpoint.url_name for endpoint in ENDPOINTS}

@@ -32,6 +32,19 @@ def validate_money(*, amount_cents: int, currency: str, expected_currency: str |
         raise ApplicationError(f"The currency {currency} does not match the payment's currency {expected_currency}.")
 
 
+def _refund_already_made(*, idempotency_key: str, payment: Payment, amount_cents: int, currency: str) -> Refund | None:
+    """The refund this key already made, or None. A key reused for another payment or amount is a
+    caller's mistake, not a retry: returning that refund would report money that never moved."""
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    if (existing.payment_id, existing.amount_cents, existing.currency) != (payment.pk, amount_cents, currency):
+        raise ApplicationError(
+            "This refund reference was already used for a different refund; nothing was refunded this time."
+        )
+    return existing
+
+
 @transaction.atomic
 def refund_issue(
     *,
@@ -52,10 +65,14 @@ def refund_issue(
     """
     now = now or timezone.now()
     validate_money(amount_cents=amount_cents, currency=currency, expected_currency=payment.currency)
-    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    # Looked up under the payment's lock: a retry racing the first call waits for it to commit and
+    # then finds its refund, instead of seeing the money gone and refusing.
+    existing = _refund_already_made(
+        idempotency_key=idempotency_key, payment=locked, amount_cents=amount_cents, currency=currency
+    )
     if existing is not None:
         return existing
-    locked = Payment.objects.select_for_update().get(pk=payment.pk)
     if amount_cents > locked.refundable_cents:
         raise ApplicationError(
             f"Only {locked.refundable_cents} of {locked.amount_cents} (minor units) is left to refund on this payment."
@@ -74,7 +91,9 @@ def refund_issue(
             )
     except IntegrityError:
         # Another worker committed the same key (or this case's refund) first: theirs stands.
-        existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _refund_already_made(
+            idempotency_key=idempotency_key, payment=locked, amount_cents=amount_cents, currency=currency
+        )
         if existing is None:
             raise ApplicationError("This case has already been refunded.") from None
         return existing

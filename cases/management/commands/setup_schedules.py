@@ -1,0 +1,40 @@
+"""Register the task cluster's schedules. Idempotent: run it on every start (``make run`` does) or
+deploy; it creates what is missing, corrects what changed, and never duplicates a schedule."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_q.models import Schedule
+
+SCHEDULES = [
+    {
+        "name": "deadlines-sweep",
+        "func": "cases.tasks.deadlines_sweep",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the task cluster's schedules (the every-minute deadline sweep)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for spec in SCHEDULES:
+            existing = list(Schedule.objects.select_for_update().filter(name=spec["name"]).order_by("pk"))
+            if not existing:
+                Schedule.objects.create(**spec, next_run=timezone.now())
+                self.stdout.write(f"Schedule {spec['name']}: created.")
+                continue
+            schedule, duplicates = existing[0], existing[1:]
+            for duplicate in duplicates:
+                duplicate.delete()
+            changed = [field for field, value in spec.items() if getattr(schedule, field) != value]
+            for field in changed:
+                setattr(schedule, field, spec[field])
+            if changed:
+                schedule.save(update_fields=changed)
+            status = "updated" if changed or duplicates else "already up to date"
+            self.stdout.write(f"Schedule {spec['name']}: {status}.")

@@ -1,0 +1,316 @@
+"""The deadline sweep (run every minute by the task cluster, see cases/tasks.py).
+
+It moves every case whose clock ran out — ``open`` past ``respond_by`` to ``escalated``,
+``info_requested`` past ``reply_by`` to ``denied``, ``accepted``/``denied`` past ``appeal_by`` to
+``final`` — and sends each "24 hours left" reminder once.
+
+Why it is safe to run anywhere, any number of times, at once:
+
+* Each batch is one transaction. On PostgreSQL it picks its cases with ``SELECT … FOR UPDATE SKIP
+  LOCKED``, so several sweeps (several clusters) share the work instead of queueing on each other's
+  rows; on SQLite the IMMEDIATE transaction holds the write lock for the batch.
+* Every write is a compare-and-set (``WHERE status = <old> AND <deadline> < now``, or for reminders
+  ``reminder_sent_for`` differing from the deadline), so a party's action that committed first wins
+  and the sweep leaves that case alone; a task retried after a crash redoes only what was not
+  committed, with the same result.
+* The state change, its timeline event and its notifications commit together, or not at all.
+
+The non-money moves are set-based (one UPDATE, one bulk insert of events, one of notifications per
+batch) and write exactly the rows the per-case services in cases/services.py write
+(tests/deadlines/test_bulk_equals_per_case.py holds them equal). Refunds go case by case through
+``case_finalize_expired``, because each one calls the refund gateway.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.messages import reminder_note
+from notifications.services import notifications_for_events
+from payments.models import ActorKind
+from resolution_center.exceptions import ApplicationError
+
+from . import services
+from .models import Case, CaseEvent, CaseOutcome, CaseStatus, Visibility
+
+log = logging.getLogger(__name__)
+S = CaseStatus
+
+DEFAULTS = {
+    "BATCH_SIZE": 1000,
+    # Refunds call the gateway one by one; a smaller batch holds fewer row locks meanwhile.
+    "MONEY_BATCH_SIZE": 20,
+    # Stop starting new batches after this long, well inside the task cluster's timeout; the next
+    # minute's sweep carries on.
+    "TIME_BUDGET_SECONDS": 40,
+    # When a backlog is found, the scheduled sweep queues this many more sweeps so that every
+    # worker of every cluster can take batches of it.
+    "FAN_OUT": 4,
+}
+REMINDER_WINDOW = timedelta(hours=24)
+# Who must act before the running deadline of each state, and so gets the reminder.
+REMINDER_VISIBILITY = {
+    S.OPEN: Visibility.MERCHANT,
+    S.INFO_REQUESTED: Visibility.CUSTOMER,
+    S.ACCEPTED: Visibility.MERCHANT,
+    S.DENIED: Visibility.CUSTOMER,
+}
+
+
+def conf(key: str):
+    return {**DEFAULTS, **getattr(settings, "DEADLINE_SWEEP", {})}[key]
+
+
+def _no_deadlines() -> dict:
+    return {"respond_by": None, "reply_by": None, "appeal_by": None, "next_deadline_at": None}
+
+
+def _escalate_fields(now: datetime) -> dict:
+    return {**_no_deadlines(), "status": S.ESCALATED, "escalated_at": now, "updated_at": now}
+
+
+def _deny_unanswered_fields(now: datetime) -> dict:
+    appeal_by = now + timedelta(days=settings.RESOLUTION["APPEAL_DAYS"])
+    return {
+        **_no_deadlines(),
+        "status": S.DENIED,
+        "appeal_by": appeal_by,
+        "next_deadline_at": appeal_by,
+        "decided_by_kind": ActorKind.SYSTEM,
+        "updated_at": now,
+    }
+
+
+def _finalize_denied_fields(now: datetime) -> dict:
+    return {**_no_deadlines(), "status": S.FINAL, "outcome": CaseOutcome.DENIED, "updated_at": now, "closed_at": now}
+
+
+@dataclass(frozen=True)
+class ExpiryRule:
+    """One clock that runs out: the set-based twin of one per-case service."""
+
+    name: str
+    from_status: str
+    to_status: str
+    deadline_field: str
+    action: str
+    note: str
+    fields: Callable[[datetime], dict]
+    per_case: Callable[..., bool]
+
+
+EXPIRY_RULES = (
+    ExpiryRule(
+        "escalated",
+        S.OPEN,
+        S.ESCALATED,
+        "respond_by",
+        CaseEvent.Action.ESCALATED,
+        "The merchant did not answer within 7 days.",
+        _escalate_fields,
+        services.case_escalate_overdue,
+    ),
+    ExpiryRule(
+        "denied",
+        S.INFO_REQUESTED,
+        S.DENIED,
+        "reply_by",
+        CaseEvent.Action.REPLY_EXPIRED,
+        "The customer did not reply within 7 days.",
+        _deny_unanswered_fields,
+        services.case_deny_unanswered,
+    ),
+    ExpiryRule(
+        "finalized",
+        S.DENIED,
+        S.FINAL,
+        "appeal_by",
+        CaseEvent.Action.FINALIZED,
+        "",
+        _finalize_denied_fields,
+        services.case_finalize_expired,
+    ),
+)
+
+
+@dataclass
+class SweepResult:
+    escalated: int = 0
+    denied: int = 0
+    finalized: int = 0
+    refunded: int = 0
+    reminded: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class _ChangedUnderUs(Exception):
+    """The compare-and-set moved fewer rows than were locked (cannot happen while the locks hold;
+    handled anyway, by rolling the batch back and redoing those cases one by one)."""
+
+    def __init__(self, case_ids: list[int]):
+        super().__init__(f"{len(case_ids)} cases changed during the batch")
+        self.case_ids = case_ids
+
+
+def _lock_due(queryset, limit: int) -> list:
+    """The first ``limit`` rows, locked; rows another sweep has locked are skipped, not waited for."""
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True)
+    return list(queryset[:limit])
+
+
+def _expired(rule: ExpiryRule, now: datetime):
+    return Case.objects.filter(status=rule.from_status, next_deadline_at__lt=now, **{f"{rule.deadline_field}__lt": now})
+
+
+def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, int]:
+    """Move up to ``limit`` overdue cases under one rule; returns (cases picked, cases moved)."""
+    try:
+        with transaction.atomic():
+            ids = _lock_due(_expired(rule, now).order_by("next_deadline_at", "pk").values_list("pk", flat=True), limit)
+            if not ids:
+                return 0, 0
+            moved = _expired(rule, now).filter(pk__in=ids).update(**rule.fields(now))
+            if moved != len(ids):
+                raise _ChangedUnderUs(ids)
+            events = CaseEvent.objects.bulk_create(
+                CaseEvent(
+                    case_id=case_id,
+                    actor_kind=ActorKind.SYSTEM,
+                    action=rule.action,
+                    from_state=rule.from_status,
+                    to_state=rule.to_status,
+                    visibility=Visibility.EVERYONE,
+                    note=rule.note,
+                    created_at=now,
+                )
+                for case_id in ids
+            )
+            notifications_for_events(events=events)
+            return len(ids), len(ids)
+    except _ChangedUnderUs as changed:
+        log.warning("Deadline sweep: %s; redoing them one by one", changed)
+        return len(changed.case_ids), sum(1 for case_id in changed.case_ids if rule.per_case(case=case_id, now=now))
+
+
+def refund_batch(*, now: datetime, limit: int, refused: set[int]) -> tuple[int, int]:
+    """Make final up to ``limit`` reviewer refunds whose appeal window closed, each through
+    ``case_finalize_expired`` (it calls the refund gateway). A refund the gateway refuses leaves
+    its case as it was (its savepoint rolls back) and is tried again by the next sweep."""
+    with transaction.atomic():
+        due = (
+            Case.objects.filter(status=S.ACCEPTED, next_deadline_at__lt=now, appeal_by__lt=now)
+            .exclude(pk__in=refused)
+            .order_by("next_deadline_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        ids = _lock_due(due, limit)
+        moved = 0
+        for case_id in ids:
+            try:
+                moved += services.case_finalize_expired(case=case_id, now=now)
+            except ApplicationError as error:
+                refused.add(case_id)
+                log.warning("Deadline sweep: case %s could not be made final: %s", case_id, error.message)
+        return len(ids), moved
+
+
+def _reminder_due(now: datetime):
+    not_sent_for_this_deadline = Q(reminder_sent_for__isnull=True) | ~Q(reminder_sent_for=F("next_deadline_at"))
+    return Case.objects.filter(
+        not_sent_for_this_deadline,
+        status__in=list(REMINDER_VISIBILITY),
+        next_deadline_at__gt=now,
+        next_deadline_at__lte=now + REMINDER_WINDOW,
+    )
+
+
+def remind_batch(*, now: datetime, limit: int) -> tuple[int, int]:
+    """Send up to ``limit`` "24 hours left" reminders, each once per deadline: ``reminder_sent_for``
+    is set to the deadline by compare-and-set, and a new deadline (after a reply) earns a new one."""
+    with transaction.atomic():
+        rows = _lock_due(_reminder_due(now).order_by("next_deadline_at", "pk").values_list("pk", "status"), limit)
+        if not rows:
+            return 0, 0
+        ids = [case_id for case_id, _ in rows]
+        sent = _reminder_due(now).filter(pk__in=ids).update(reminder_sent_for=F("next_deadline_at"))
+        if sent != len(ids):
+            # Cannot happen while the locks hold; roll back and let the next sweep send them.
+            transaction.set_rollback(True)
+            log.warning("Deadline sweep: reminders changed during the batch; left for the next sweep")
+            return len(ids), 0
+        events = CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=case_id,
+                actor_kind=ActorKind.SYSTEM,
+                action=CaseEvent.Action.REMINDER,
+                from_state=status,
+                to_state=status,
+                visibility=REMINDER_VISIBILITY[status],
+                note=reminder_note(status),
+                created_at=now,
+            )
+            for case_id, status in rows
+        )
+        notifications_for_events(events=events)
+        return len(ids), len(ids)
+
+
+def deadlines_sweep(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    time_budget: float | None = None,
+    on_backlog: Callable[[], None] | None = None,
+) -> SweepResult:
+    """Run every rule in batches until nothing is due or the time budget is spent.
+
+    ``now`` fixes the clock (tests); by default each batch reads it afresh. ``on_backlog`` is
+    called once, the first time a batch comes back full, so the caller can bring in helpers.
+    """
+    batch_size = batch_size or conf("BATCH_SIZE")
+    budget = conf("TIME_BUDGET_SECONDS") if time_budget is None else time_budget
+    started = time.monotonic()
+    result = SweepResult()
+    backlog_reported = False
+
+    def clock() -> datetime:
+        return now or timezone.now()
+
+    def keep_going(picked: int, limit: int) -> bool:
+        nonlocal backlog_reported
+        if picked < limit or time.monotonic() - started > budget:
+            return False
+        if on_backlog is not None and not backlog_reported:
+            backlog_reported = True
+            on_backlog()
+        return True
+
+    for rule in EXPIRY_RULES:
+        while True:
+            picked, moved = expire_batch(rule, now=clock(), limit=batch_size)
+            setattr(result, rule.name, getattr(result, rule.name) + moved)
+            if not keep_going(picked, batch_size):
+                break
+    refused: set[int] = set()
+    money_batch = conf("MONEY_BATCH_SIZE")
+    while True:
+        picked, moved = refund_batch(now=clock(), limit=money_batch, refused=refused)
+        result.refunded += moved
+        if not keep_going(picked, money_batch):
+            break
+    while True:
+        picked, sent = remind_batch(now=clock(), limit=batch_size)
+        result.reminded += sent
+        if not keep_going(picked, batch_size):
+            break
+    return result

@@ -1,0 +1,290 @@
+"""What each notification says, per event and per party: a headline, what happened, what to do next.
+
+Plain string building, no templates: the deadline sweep writes thousands of these per second.
+The absolute deadline and the link are added when the email is rendered (in the recipient's own
+time zone) and when the in-app list is drawn; they are not part of these texts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cases.models import CaseEvent, CaseOutcome, CaseReason, CaseStatus
+from payments.models import ActorKind
+
+from .models import NotificationKind as Kind
+
+CUSTOMER = ActorKind.CUSTOMER
+MERCHANT = ActorKind.MERCHANT
+QUOTE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """The few columns of a case a notification needs, read once per batch."""
+
+    case_id: int
+    customer_id: int
+    company_id: int
+    company_name: str
+    product_name: str
+    payment_id: int
+    reason: str
+    outcome: str
+    deadline: datetime | None
+    appealed_by_kind: str
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    what_happened: str
+    next_step: str
+
+
+def _quote(note: str) -> str:
+    note = " ".join(note.split())
+    if len(note) > QUOTE_LIMIT:
+        note = note[: QUOTE_LIMIT - 1] + "…"
+    return f" They wrote: “{note}”" if note else ""
+
+
+def _reviewer_quote(note: str) -> str:
+    return _quote(note).replace("They wrote", "The reviewer wrote") if note else ""
+
+
+def _outcome_words(outcome: str, party: str) -> str:
+    if outcome == CaseOutcome.REFUNDED:
+        return "you are refunded" if party == CUSTOMER else "the customer is refunded"
+    if outcome == CaseOutcome.CREDITED:
+        return (
+            "the amount is credited to your platform balance"
+            if party == CUSTOMER
+            else "the amount is credited to the customer's platform balance (you pay nothing)"
+        )
+    return "no refund is made"
+
+
+def _opened(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    reason = CaseReason(f.reason).label if f.reason in CaseReason.values else f.reason
+    if party == CUSTOMER:
+        return (
+            "your refund request was sent to the merchant",
+            f"You opened a case ({reason}) and {f.company_name} has been told.",
+            f"{f.company_name} has until the deadline to accept, deny or ask you for more information. "
+            "If they do not answer in time, the platform's reviewers decide.",
+        )
+    return (
+        "a customer opened a case",
+        f"A customer opened a case about their payment ({reason}).",
+        "Accept, deny or request more information before the deadline. "
+        "If you do not answer in time, the case goes to the platform's reviewers.",
+    )
+
+
+def _info_requested(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "the merchant needs more information",
+        f"{f.company_name} asked you for more information.{_quote(e.note)}",
+        "Reply in the case (you can attach files) before the deadline. "
+        "Without a reply the case closes in the merchant's favour.",
+    )
+
+
+def _replied(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "the customer replied",
+        "The customer answered your request for more information.",
+        "Accept, deny or request more information before the deadline. "
+        "If you do not answer in time, the case goes to the platform's reviewers.",
+    )
+
+
+def _accepted(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "your refund was accepted",
+        f"{f.company_name} accepted your request and refunded the payment.{_quote(e.note)}",
+        "Nothing more to do: the money goes back to the way you paid. The case is closed.",
+    )
+
+
+def _denied(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "your refund request was denied",
+        f"{f.company_name} denied your request.{_quote(e.note)}",
+        "If you disagree, appeal once to the platform before the deadline; otherwise the decision becomes final.",
+    )
+
+
+def _withdrawn(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "the customer withdrew the case",
+        "The customer withdrew their refund request.",
+        "Nothing more to do. The case is closed.",
+    )
+
+
+def _auto_refunded(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    if party == CUSTOMER:
+        return (
+            "you were refunded automatically",
+            f"Your payment to {f.company_name} was refunded automatically. {e.note}".strip(),
+            "Nothing more to do: the money goes back to the way you paid. The case is closed.",
+        )
+    return (
+        "a case was refunded automatically",
+        f"A customer opened a case and it was refunded automatically. {e.note}".strip(),
+        "Nothing to do. You can change the thresholds in your auto respond settings.",
+    )
+
+
+def _escalated(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    if party == CUSTOMER:
+        return (
+            "the platform will decide",
+            f"{f.company_name} did not answer in time, so the case went to the platform's reviewers.",
+            "Nothing to do for now: a reviewer decides from everything in the case. "
+            "You can still add messages and files.",
+        )
+    return (
+        "escalated to the platform",
+        "You did not answer in time, so the case went to the platform's reviewers.",
+        "A reviewer decides from everything in the case. You can still add messages and files.",
+    )
+
+
+def _reply_expired(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    if party == CUSTOMER:
+        return (
+            "closed because there was no reply",
+            "You did not reply to the merchant's question in time, so the case was decided in their favour.",
+            "If you disagree, appeal once to the platform before the deadline; otherwise the decision becomes final.",
+        )
+    return (
+        "closed in your favour: no reply",
+        "The customer did not reply in time, so the case was decided in your favour.",
+        "The customer may appeal once before the deadline; otherwise the decision becomes final.",
+    )
+
+
+def _decided(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    note = _reviewer_quote(e.note)
+    if e.from_state == CaseStatus.APPEALED:
+        return (
+            "the appeal was decided",
+            f"A reviewer decided the appeal: {_outcome_words(f.outcome, party)}.{note}",
+            "This decision is final. The case is closed.",
+        )
+    if e.to_state == CaseStatus.ACCEPTED:
+        if party == CUSTOMER:
+            return (
+                "the platform decided you should be refunded",
+                f"A reviewer decided you should be refunded.{note}",
+                "The merchant may appeal once before the deadline; otherwise you are refunded automatically.",
+            )
+        return (
+            "the platform decided on a refund",
+            f"A reviewer decided the customer should be refunded.{note}",
+            "You may appeal once before the deadline; otherwise the refund is made automatically.",
+        )
+    if e.to_state == CaseStatus.DENIED:
+        if party == CUSTOMER:
+            return (
+                "the platform decided for the merchant",
+                f"A reviewer decided in the merchant's favour.{note}",
+                "If you disagree, appeal once before the deadline; otherwise the decision becomes final.",
+            )
+        return (
+            "the platform decided in your favour",
+            f"A reviewer decided in your favour.{note}",
+            "The customer may appeal once before the deadline; otherwise the decision becomes final.",
+        )
+    return (
+        "the platform credited your balance" if party == CUSTOMER else "the platform credited the customer",
+        f"A reviewer decided: {_outcome_words(f.outcome, party)}.{note}",
+        "Nothing more to do. The case is closed.",
+    )
+
+
+def _appealed(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    who = "The customer" if e.actor_kind == CUSTOMER else f.company_name if party == CUSTOMER else "The merchant"
+    return (
+        "the decision was appealed",
+        f"{who} appealed the decision.{_quote(e.note)}",
+        "A reviewer looks at the case again; their next decision is final. You can add messages and files.",
+    )
+
+
+def _appeal_waived(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    who = "The customer" if e.actor_kind == CUSTOMER else f.company_name if party == CUSTOMER else "The merchant"
+    return (
+        "the decision is final",
+        f"{who} accepted the decision without appealing, so it is final: {_outcome_words(f.outcome, party)}.",
+        "Nothing more to do. The case is closed.",
+    )
+
+
+def _finalized(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "the decision is final",
+        f"Nobody appealed in time, so the decision is final: {_outcome_words(f.outcome, party)}.",
+        "Nothing more to do. The case is closed.",
+    )
+
+
+def _reviewer_message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    return (
+        "a message from the platform",
+        f"A platform reviewer wrote in the case.{_reviewer_quote(e.note)}",
+        "If they asked you something, answer with a message in the case.",
+    )
+
+
+REMINDER_TEXT = {
+    CaseStatus.OPEN: (
+        "to answer",
+        "Accept, deny or request more information before the deadline, or the platform decides.",
+    ),
+    CaseStatus.INFO_REQUESTED: (
+        "to reply",
+        "Reply to the merchant's question before the deadline, or the case closes in their favour.",
+    ),
+    CaseStatus.ACCEPTED: ("to appeal", "Appeal before the deadline if you disagree; otherwise the refund is made."),
+    CaseStatus.DENIED: ("to appeal", "Appeal before the deadline if you disagree; otherwise the decision is final."),
+}
+
+
+def reminder_note(status: str) -> str:
+    """The timeline note of a "24 hours left" reminder."""
+    to_do, _ = REMINDER_TEXT[status]
+    return f"Reminder sent: less than 24 hours left {to_do}."
+
+
+def _reminder(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    to_do, next_step = REMINDER_TEXT[e.to_state]
+    return (f"less than 24 hours left {to_do}", f"The deadline {to_do} is less than 24 hours away.", next_step)
+
+
+COMPOSERS = {
+    Kind.OPENED: _opened,
+    Kind.INFO_REQUESTED: _info_requested,
+    Kind.REPLIED: _replied,
+    Kind.ACCEPTED: _accepted,
+    Kind.DENIED: _denied,
+    Kind.WITHDRAWN: _withdrawn,
+    Kind.AUTO_REFUNDED: _auto_refunded,
+    Kind.ESCALATED: _escalated,
+    Kind.REPLY_EXPIRED: _reply_expired,
+    Kind.DECIDED: _decided,
+    Kind.APPEALED: _appealed,
+    Kind.APPEAL_WAIVED: _appeal_waived,
+    Kind.FINALIZED: _finalized,
+    Kind.REVIEWER_MESSAGE: _reviewer_message,
+    Kind.REMINDER: _reminder,
+}
+
+
+def compose(*, kind: str, party: str, facts: CaseFacts, event: CaseEvent) -> Text:
+    headline, what_happened, next_step = COMPOSERS[kind](facts, event, party)
+    product = f" ({facts.product_name})" if facts.product_name else ""
+    subject = f"Case #{facts.case_id}{product}: {headline}"
+    return Text(subject=subject[:200], what_happened=what_happened, next_step=next_step)

@@ -1,0 +1,8 @@
+"""django-q2 entry points for notifications: load by id, call the service. Idempotent."""
+
+from . import services
+
+
+def notifications_deliver(ids: list[int]) -> dict[str, int]:
+    """Email a chunk of notifications; each one is claimed first, so a repeat sends nothing twice."""
+    return services.notifications_deliver(ids=ids)

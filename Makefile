@@ -18,7 +18,8 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py setup_schedules
+	PY=$(PY) scripts/run_dev.sh
 
 test: install
 	$(VENV)/bin/pytest

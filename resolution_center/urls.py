@@ -16,5 +16,6 @@ urlpatterns = [
     # Sign-in, sign-out and password change only: Django's views with the project's templates.
     path("accounts/", include(auth_patterns)),
     path("merchant/", include("cases.urls_merchant", namespace="merchant")),
+    path("notifications/", include("notifications.urls")),
     path("", include("cases.urls")),
 ]

@@ -16,7 +16,7 @@ class RefusingGateway(RefundGateway):
     """A processor that declines every refund."""
 
     def refund(self, *, payment, amount_cents, currency, idempotency_key):
-        return RefundResult(succeeded=False, processor_reference="", failure_message="card account closed")
+        return RefundResult(succeeded=False, processor_reference="", failure_message="the card account is closed.")
 
 
 def refund(payment, amount_cents, key="key-1", currency="USD", **extra):
@@ -125,7 +125,7 @@ def test_refund_issue_declined_by_processor_saves_nothing(payment, settings):
     settings.REFUND_GATEWAY = "tests.payments.test_refunds.RefusingGateway"
     with pytest.raises(ApplicationError) as caught:
         refund(payment, 1000)
-    assert caught.value.message == "The refund was refused by the payment processor: card account closed"
+    assert caught.value.message == "The refund was refused by the payment processor: the card account is closed."
     assert money_rows(payment) == (0, [])
 
 

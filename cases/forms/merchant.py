@@ -39,7 +39,7 @@ class CaseRequestInfoForm(SubmissionForm):
 
 class CaseAcceptForm(SubmissionForm):
     note = forms.CharField(
-        label="Note to the customer (optional)",
+        label="Note to the customer",
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=MAX_MESSAGE,
         required=False,

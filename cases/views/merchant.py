@@ -261,7 +261,8 @@ def _case_action(request, membership, case_id: int, *, name: str, form_class, ac
     case = _case_for(request, membership, case_id)
     form = form_class(request.POST, request.FILES)
     if not form.is_valid():
-        return _case_page(request, membership, case, forms={name: form}, error="Please correct the form.", status=400)
+        first_error = next(iter(form.errors.values()))[0]
+        return _case_page(request, membership, case, forms={name: form}, error=f"Not done: {first_error}", status=400)
     if not submission_claim(request):
         messages.info(request, "That was already sent.")
         return redirect("merchant:case", company_id=membership.company_id, case_id=case.pk)
@@ -413,12 +414,20 @@ def auto_respond(request, membership):
     company = membership.company
     currency = company_display_currency(company_id=company.pk)
     can_edit = membership.role in SETTINGS_ROLES
-    status, error = 200, ""
-    if request.method == "POST":
+    saved = AutoRespondForm(
+        initial={
+            "card_below": money_for_input(company.auto_refund_card_below_cents, currency),
+            "paypal_below": money_for_input(company.auto_refund_paypal_below_cents, currency),
+            "message": company.auto_refund_message,
+        },
+        currency=currency,
+    )
+    form, status, error = saved, 200, ""
+    if request.method == "POST" and not can_edit:
+        status, error = 403, "Only the company's owners and admins can change the auto respond settings."
+    elif request.method == "POST":
         form = AutoRespondForm(request.POST, currency=currency)
-        if not can_edit:
-            status, error = 403, "Only the company's owners and admins can change the auto respond settings."
-        elif not form.is_valid():
+        if not form.is_valid():
             status, error = 400, "The settings were not saved; please correct the marked fields."
         else:
             try:
@@ -434,28 +443,14 @@ def auto_respond(request, membership):
             else:
                 messages.success(request, "Auto respond settings saved.")
                 return redirect("merchant:auto-respond", company_id=company.pk)
-    else:
-        form = AutoRespondForm(
-            initial={
-                "card_below": money_for_input(company.auto_refund_card_below_cents, currency),
-                "paypal_below": money_for_input(company.auto_refund_paypal_below_cents, currency),
-                "message": company.auto_refund_message,
-            },
-            currency=currency,
-        )
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True
-    return render(
-        request,
-        "cases/merchant/auto_respond.html",
-        {
-            **_bar_context(request, membership, section="auto-respond"),
-            "form": form,
-            "currency": currency,
-            "can_edit": can_edit,
-            "error": error,
-            "cases_url": reverse("merchant:cases", kwargs={"company_id": company.pk}),
-        },
-        status=status,
-    )
+    context = {
+        **_bar_context(request, membership, section="auto-respond"),
+        "form": form,
+        "currency": currency,
+        "can_edit": can_edit,
+        "error": error,
+    }
+    return render(request, "cases/merchant/auto_respond.html", context, status=status)

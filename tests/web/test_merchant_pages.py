@@ -543,15 +543,19 @@ def test_auto_respond_support_member_sees_read_only_page(client, company):
 
 
 def test_auto_respond_support_member_post_is_refused_403(client, company):
-    """A support member posting the form anyway gets a 403 and nothing changes."""
+    """A support member posting the form anyway gets a 403 and nothing changes; the page still
+    shows the saved values."""
+    Company.objects.filter(pk=company.pk).update(auto_refund_paypal_below_cents=400)
     client.force_login(merchant_of(company, role=Membership.Role.SUPPORT))
     response = client.post(
         reverse("merchant:auto-respond", args=[company.pk]), {"card_below": "50", "paypal_below": "50", "message": "x"}
     )
     assert response.status_code == 403
     assert "Only the company's owners and admins" in html.unescape(response.content.decode())
+    assert 'value="4.00"' in response.content.decode()
     company.refresh_from_db()
     assert company.auto_refund_card_below_cents == 0
+    assert company.auto_refund_paypal_below_cents == 400
 
 
 def test_auto_respond_admin_can_save(client, company):

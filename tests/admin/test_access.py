@@ -214,7 +214,10 @@ def money_and_timeline_rows():
     services.case_decide(case=escalated, actor=reviewer_user, decision="credit", note="Credit.")
     appealed = appealed_case()
     services.case_decide_appeal(case=appealed, actor=reviewer_user, decision="refund", note="Refund.")
+    from notifications.models import Notification
+
     return {
+        Notification: Notification.objects.filter(case=escalated).first(),
         Payment: Payment.objects.first(),
         Refund: Refund.objects.get(case=appealed),
         BalanceCredit: BalanceCredit.objects.get(case=escalated),
@@ -230,12 +233,19 @@ def admin_url(model, action: str, *args) -> str:
 
 @pytest.mark.parametrize("user_kind", ["superuser", "reviewer"])
 def test_money_rows_and_timeline_are_view_only_in_admin(client, reviewer_user, user_kind):
-    """Payments, refunds, balance credits, timeline events, messages and files can be listed, searched
-    and opened, but GET add, POST change and POST delete answer 403, and no row changes."""
+    """Payments, refunds, balance credits, timeline events, messages, files (and, for superusers,
+    notifications) can be listed, searched and opened, but GET add, POST change and POST delete
+    answer 403, and no row changes."""
+    from notifications.models import Notification
+
     rows = money_and_timeline_rows()
     user = UserFactory(is_staff=True, is_superuser=True) if user_kind == "superuser" else reviewer_user
     client.force_login(user)
     counts = {model: model.objects.count() for model in rows}
+    if user_kind == "reviewer":
+        # Not among a reviewer's permissions: the case page's timeline already shows each notice.
+        assert client.get(admin_url(Notification, "changelist")).status_code == 403
+        del rows[Notification]
 
     for model, row in rows.items():
         assert client.get(admin_url(model, "changelist")).status_code == 200, model
@@ -246,7 +256,7 @@ def test_money_rows_and_timeline_are_view_only_in_admin(client, reviewer_user, u
         assert client.post(admin_url(model, "change", row.pk), {"amount_cents": 1, "note": "x"}).status_code == 403
         assert client.post(admin_url(model, "delete", row.pk), {"post": "yes"}).status_code == 403, model
 
-    assert {model: model.objects.count() for model in rows} == counts
+    assert {model: model.objects.count() for model in counts} == counts
     refund = rows[Refund]
     refund.refresh_from_db()
     assert refund.amount_cents == 5000

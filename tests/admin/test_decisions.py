@@ -363,3 +363,20 @@ def test_inactive_reviewer_is_refused(client, reviewer_user):
 
     assert response.status_code in (302, 403)
     assert snapshot(case) == before
+
+
+@pytest.mark.parametrize(("action", "make_case"), [("decide", escalated_case), ("decide-appeal", appealed_case)])
+def test_decision_in_admin_notifies_both_parties(reviewer_client, action, make_case):
+    """Deciding in admin records a "decided" notification for the customer and for the merchant's team."""
+    from notifications.models import Notification, NotificationKind
+
+    case = make_case()
+    merchant = merchant_of(case.company)
+
+    decide(reviewer_client, case, "merchant_wins", action=action)
+
+    notified = set(
+        Notification.objects.filter(case=case, kind=NotificationKind.DECIDED).values_list("recipient_id", "party")
+    )
+    assert (case.customer_id, "customer") in notified
+    assert (merchant.pk, "merchant") in notified

@@ -129,8 +129,10 @@ class Story:
 class StoryTeller:
     """Writes the timeline a case in a given state would have, move by move, as the services do."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, *, quiet: bool = False):
         self.rng = rng
+        # quiet: only the moves that reach the state (the benchmark's pools need no chatter)
+        self.quiet = quiet
 
     # --- steps ---
     def _step(self, story: Story, low_hours: float, high_hours: float) -> float:
@@ -150,7 +152,7 @@ class StoryTeller:
         self._event(story, A.MESSAGE, kind, actor, state, state, body)
 
     def _chatter(self, story, state, customer, merchant, most=3):
-        for _ in range(self.rng.randint(0, most)):
+        for _ in range(0 if self.quiet else self.rng.randint(0, most)):
             self._step(story, 1, 20)
             if self.rng.random() < 0.5:
                 self._message(story, state, CUSTOMER, customer)
@@ -263,7 +265,7 @@ class StoryTeller:
             return story
         story.method = "card" if self.rng.random() < 0.75 else "paypal"
         self._opened(story, customer, merchant)
-        rounds = self.rng.choices([0, 1, 2], [6, 3, 1])[0]
+        rounds = 0 if self.quiet else self.rng.choices([0, 1, 2], [6, 3, 1])[0]
         for _ in range(rounds):
             self._info_round(story, customer, merchant, reply=True)
         if status == S.OPEN:
@@ -362,15 +364,15 @@ class CaseWriter:
         self.next_refund = next_id(Refund)
         self.next_credit = next_id(BalanceCredit)
 
-    def place(self, story: Story, *, overdue: bool = False) -> datetime:
+    def place(self, story: Story, *, deadline_between: tuple[datetime, datetime] | None = None) -> datetime:
         """Pick opened_at so the story ends in the past and a running deadline is still ahead
-        (or, for the sweep's pool, already behind)."""
+        (or, for the sweep's pools, falls between the two times given)."""
         end = story.events[-1][0]
         if story.deadline_field:
             deadline_offset = story.deadline_anchor + 7 * DAY
-            if overdue:
-                # the deadline passed between a minute and two days ago
-                target = self.now - timedelta(seconds=self.rng.uniform(60, 2 * DAY))
+            if deadline_between is not None:
+                low, high = deadline_between
+                target = low + timedelta(seconds=self.rng.uniform(0, (high - low).total_seconds()))
                 start = target - timedelta(seconds=deadline_offset)
             else:
                 # the running deadline is between half a day and 7 days ahead, the last move in the past
@@ -731,19 +733,8 @@ def generate(*, scale: Scale, seed: int = 7, log=print) -> dict[str, int]:
                     refunded,
                 )
 
-        payment_fields = (
-            "id",
-            "company_id",
-            "customer_id",
-            "product_id",
-            "amount_cents",
-            "currency",
-            "method",
-            "paid_at",
-            "refunded_cents",
-        )
         with _timed(log, "payments"):
-            writer.insert(Payment, payment_fields, payments())
+            writer.insert(Payment, PAYMENT_FIELDS, payments())
         with _timed(log, "cases, events, messages, refunds, credits"):
             case_writer.write(placed_cases, payment_amounts)
         with _timed(log, "refunds outside cases"):
@@ -762,9 +753,12 @@ def generate(*, scale: Scale, seed: int = 7, log=print) -> dict[str, int]:
 def _refunds_outside_cases(writer: BulkWriter, payment_base: int, payments: int) -> None:
     """Payments marked refunded without a case get their refund row, so the ledger adds up."""
     start = next_id(Refund)
-    rows = Payment.objects.filter(
-        pk__gte=payment_base, pk__lt=payment_base + payments, refunded_cents__gt=0, case__isnull=True
-    ).values_list("pk", "amount_cents", "currency", "paid_at")
+    # Read them all first: a COPY cannot run while a cursor on the same connection is still open.
+    rows = list(
+        Payment.objects.filter(
+            pk__gte=payment_base, pk__lt=payment_base + payments, refunded_cents__gt=0, case__isnull=True
+        ).values_list("pk", "amount_cents", "currency", "paid_at")
+    )
     writer.insert(
         Refund,
         (
@@ -790,7 +784,7 @@ def _refunds_outside_cases(writer: BulkWriter, payment_base: int, payments: int)
                 MERCHANT,
                 paid_at + timedelta(days=3),
             )
-            for n, (pk, amount, currency, paid_at) in enumerate(rows.iterator(chunk_size=10_000))
+            for n, (pk, amount, currency, paid_at) in enumerate(rows)
         ),
     )
 
@@ -819,3 +813,134 @@ def analyze() -> None:
                 cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
         else:
             cursor.execute("ANALYZE")
+
+
+# --- the benchmark's pools ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who the pools' rows belong to: the dataset's ordinary companies, their owners and products,
+    its customers and its reviewer."""
+
+    companies: list  # (company_id, owner_id, [product ids])
+    customers: list
+    reviewer_id: int
+
+    @classmethod
+    def load(cls) -> "Cast":
+        products: dict[int, list[int]] = {}
+        for company_id, product_id in Product.objects.filter(company__name__startswith="Bench Company").values_list(
+            "company_id", "pk"
+        ):
+            products.setdefault(company_id, []).append(product_id)
+        owners = Membership.objects.filter(role="owner", company_id__in=list(products)).values_list(
+            "company_id", "user_id", "company__auto_refund_card_below_cents"
+        )
+        companies = [(company, owner, products[company]) for company, owner, card_below in owners if not card_below]
+        customers = list(get_user_model().objects.filter(username__startswith="customer").values_list("pk", flat=True))
+        reviewer_id = get_user_model().objects.get(username=REVIEWER_EMAIL).pk
+        return cls(companies=sorted(companies), customers=customers, reviewer_id=reviewer_id)
+
+
+def _pool_payment_rows(rng, payment_base, cases: list[PlacedCase], products: dict[int, list[int]]):
+    for index, placed in enumerate(cases):
+        amount = rng.randrange(2_000, 50_000)
+        yield (
+            payment_base + index,
+            placed.company_id,
+            placed.customer_id,
+            rng.choice(products[placed.company_id]),
+            amount,
+            "USD",
+            placed.story.method,
+            placed.opened_at - timedelta(seconds=rng.uniform(HOUR, 60 * DAY)),
+            0,
+        )
+
+
+PAYMENT_FIELDS = (
+    "id",
+    "company_id",
+    "customer_id",
+    "product_id",
+    "amount_cents",
+    "currency",
+    "method",
+    "paid_at",
+    "refunded_cents",
+)
+
+# The sweep's work: merchants who did not answer, customers who did not reply, denials nobody
+# appealed. Reviewer refunds awaiting their appeal window go case by case through the refund
+# gateway and are timed on a pool of their own.
+OVERDUE_MIX = {S.OPEN: 70, S.INFO_REQUESTED: 20, S.DENIED: 10}
+
+
+def overdue_pool_create(
+    *, size: int, deadline_between: tuple[datetime, datetime], mix: dict | None = None, seed: int = 11
+) -> int:
+    """Add ``size`` cases whose running deadline falls between the two times (the sweep's work),
+    with their payments and the short timelines that led there. Returns how many were added."""
+    rng = random.Random(seed)
+    cast = Cast.load()
+    teller = StoryTeller(rng, quiet=True)
+    writer = BulkWriter()
+    mix = mix or OVERDUE_MIX
+    with transaction.atomic():
+        _loading_mode_on()
+        payment_base, case_base = next_id(Payment), next_id(Case)
+        case_writer = CaseWriter(writer, rng, deadline_between[1])
+        placed_cases = []
+        for index in range(size):
+            company_id, owner_id, _ = rng.choice(cast.companies)
+            customer = rng.choice(cast.customers)
+            story = teller.tell(_choose(rng, mix), "", customer, owner_id, cast.reviewer_id)
+            placed_cases.append(
+                PlacedCase(
+                    case_id=case_base + index,
+                    payment_id=payment_base + index,
+                    company_id=company_id,
+                    customer_id=customer,
+                    opened_at=case_writer.place(story, deadline_between=deadline_between),
+                    story=story,
+                )
+            )
+        products = {company: product_ids for company, _, product_ids in cast.companies}
+        payment_rows = list(_pool_payment_rows(rng, payment_base, placed_cases, products))
+        writer.insert(Payment, PAYMENT_FIELDS, payment_rows)
+        case_writer.write(placed_cases, {row[0]: (row[4], row[5]) for row in payment_rows})
+        sequences_reset([Payment, Case, CaseEvent, Message, Refund, BalanceCredit])
+        _loading_mode_off()
+    return size
+
+
+def claim_pool_create(*, size: int, label: str, seed: int = 13) -> list[tuple[int, int]]:
+    """``size`` new customers, each with one card payment made two days ago that no case was
+    opened for: the claims the benchmark files. Returns (customer id, payment id) pairs."""
+    rng = random.Random(seed)
+    cast = Cast.load()
+    User = get_user_model()
+    writer = BulkWriter()
+    now = timezone.now().replace(microsecond=0)
+    password = User.objects.filter(username=REVIEWER_EMAIL).values_list("password", flat=True).first()
+    with transaction.atomic():
+        _loading_mode_on()
+        user_base, payment_base = next_id(User), next_id(Payment)
+        users, payments = [], []
+        for index in range(size):
+            email = f"claimant-{label}-{index}@bench.test"
+            users.append((user_base + index, password, email, email, f"Claimant{index}", False, True, now))
+            company_id, _, product_ids = rng.choice(cast.companies)
+            paid_at = now - timedelta(days=2, seconds=rng.uniform(0, DAY))
+            amount = rng.randrange(5_000, 20_000)
+            payments.append(
+                (payment_base + index, company_id, user_base + index, product_ids[0], amount, "USD", "card", paid_at, 0)
+            )
+        writer.insert(
+            User, ("id", "password", "username", "email", "first_name", "is_staff", "is_active", "date_joined"), users
+        )
+        writer.insert(Payment, PAYMENT_FIELDS, payments)
+        sequences_reset([User, Payment])
+        _loading_mode_off()
+    return [(user_base + index, payment_base + index) for index in range(size)]

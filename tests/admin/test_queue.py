@@ -168,3 +168,35 @@ def test_case_decided_leaves_the_queue(reviewer_client, reviewer_user):
     services.case_decide(case=case, actor=reviewer_user, decision="credit", note="Credited.")
 
     assert listed_cases(reviewer_client.get(QUEUE)) == []
+
+
+def test_all_states_lists_newest_case_first(reviewer_client):
+    """Outside the queue, cases are listed newest first (an indexed order at 100,000 cases)."""
+    first, second, third = open_case(), escalated_case(), open_case()
+
+    assert listed_cases(reviewer_client.get(QUEUE, {"state": "all"})) == [third.pk, second.pk, first.pk]
+
+
+def test_case_page_query_count_does_not_grow_with_the_timeline(reviewer_client, reviewer_user):
+    """The case page loads events, messages and files in a fixed number of queries."""
+    case = escalated_case()
+    url = reverse("admin:cases_case_change", args=[case.pk])
+    reviewer_client.get(url)
+    with CaptureQueriesContext(connection) as short:
+        reviewer_client.get(url)
+    for i in range(15):
+        services.case_message_post(case=case, actor=reviewer_user, body=f"Note {i}", visibility="reviewers")
+
+    with CaptureQueriesContext(connection) as long:
+        response = reviewer_client.get(url)
+
+    assert "Note 14" in response.content.decode()
+    assert len(long) == len(short)
+
+
+@pytest.mark.parametrize("object_id", ["abc", "999999"])
+def test_case_page_for_unknown_case_redirects_with_a_message(reviewer_client, object_id):
+    """A mistyped or unknown case id is not a server error."""
+    response = reviewer_client.get(f"/admin/cases/case/{object_id}/change/")
+
+    assert response.status_code == 302

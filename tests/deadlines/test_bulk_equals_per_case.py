@@ -1,0 +1,125 @@
+"""The sweep's set-based batches write exactly the rows the per-case services write.
+
+The rules for what a passing deadline does live in cases/services.py (one case at a time); the
+sweep does the same for a thousand cases with one UPDATE and bulk inserts. These tests run both on
+twin cases and compare every column a person could see: the case, its new timeline rows, and the
+notifications with their wording.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cases import sweeps
+from cases.models import Case
+from notifications.models import Notification
+from tests.factories import case_in_state
+
+pytestmark = pytest.mark.django_db
+START = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
+CASE_FIELDS = [
+    f.attname
+    for f in Case._meta.concrete_fields
+    if f.attname not in {"id", "payment_id", "company_id", "customer_id", "decided_by_id"}
+]
+
+
+def _people(scene) -> dict[int | None, str]:
+    return {None: None, scene.customer.pk: "customer", scene.merchant.pk: "merchant", scene.reviewer.pk: "reviewer"}
+
+
+def _normalise(text: str, scene) -> str:
+    case = scene.case
+    return (
+        text.replace(f"#{case.pk}", "#N")
+        .replace(case.payment.product.name, "<product>")
+        .replace(case.company.name, "<company>")
+    )
+
+
+def snapshot(scene, since_event_id: int, since_notification_id: int) -> dict:
+    """Everything the deadline wrote on this case, with ids and names made comparable."""
+    case = Case.objects.get(pk=scene.case.pk)
+    people = _people(scene)
+    events = [
+        (people[e.actor_id], e.actor_kind, e.action, e.from_state, e.to_state, e.visibility, e.note, e.created_at)
+        for e in case.events.filter(id__gt=since_event_id).order_by("id")
+    ]
+    notifications = sorted(
+        (
+            people[n.recipient_id],
+            n.party,
+            n.kind,
+            _normalise(n.subject, scene),
+            _normalise(n.what_happened, scene),
+            _normalise(n.next_step, scene),
+            n.deadline,
+            n.created_at,
+            n.email_status,
+            n.email_next_attempt_at,
+            n.read_at,
+        )
+        for n in Notification.objects.filter(case=case, id__gt=since_notification_id)
+    )
+    return {
+        "case": {name: getattr(case, name) for name in CASE_FIELDS} | {"decided_by": people[case.decided_by_id]},
+        "events": events,
+        "notifications": notifications,
+    }
+
+
+def last_ids() -> tuple[int, int]:
+    from cases.models import CaseEvent
+
+    return (
+        CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+        Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+    )
+
+
+@pytest.mark.parametrize("rule", sweeps.EXPIRY_RULES, ids=lambda rule: rule.name)
+def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
+    """For each deadline the sweep handles in bulk, a case moved by the batch looks exactly like its
+    twin moved by the per-case service: same fields, same timeline rows, same notifications."""
+    status = {"escalated": "open", "denied": "info_requested", "finalized": "denied"}[rule.name]
+    by_service = case_in_state(status, now=START)
+    by_batch = case_in_state(status, now=START)
+    after = getattr(by_service.case, rule.deadline_field) + timedelta(seconds=5)
+    assert getattr(by_batch.case, rule.deadline_field) == getattr(by_service.case, rule.deadline_field)
+
+    marks = last_ids()
+    assert rule.per_case(case=by_service.case.pk, now=after) is True
+    service_rows = snapshot(by_service, *marks)
+    marks = last_ids()
+    assert sweeps.expire_batch(rule, now=after, limit=10) == (1, 1)
+    batch_rows = snapshot(by_batch, *marks)
+
+    assert batch_rows == service_rows
+    assert service_rows["case"]["status"] == rule.to_status
+    assert len(service_rows["events"]) == 1
+    assert service_rows["notifications"]
+
+
+def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypatch):
+    """If the compare-and-set ever moved fewer rows than were locked (someone else's change), the
+    batch rolls back and each case goes through the per-case service: each still moves exactly once."""
+    scenes = [case_in_state("open", now=START) for _ in range(3)]
+    after = scenes[0].case.respond_by + timedelta(seconds=5)
+    rule = sweeps.EXPIRY_RULES[0]
+    real_expired = sweeps._expired
+    calls = []
+
+    def expired_with_one_case_gone_on_the_update(rule, now):
+        calls.append(now)
+        queryset = real_expired(rule, now)
+        return queryset if len(calls) == 1 else queryset.exclude(pk=scenes[0].case.pk)
+
+    monkeypatch.setattr(sweeps, "_expired", expired_with_one_case_gone_on_the_update)
+
+    assert sweeps.expire_batch(rule, now=after, limit=10) == (3, 3)
+
+    for scene in scenes:
+        case = scene.refresh()
+        assert case.status == "escalated"
+        assert case.events.filter(action="escalated").count() == 1
+        assert Notification.objects.filter(case=case, kind="escalated", recipient=scene.customer).count() == 1

@@ -1,0 +1,44 @@
+"""The every-minute sweep is registered idempotently by ``manage.py setup_schedules``."""
+
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setup_schedules_registers_the_sweep_every_minute():
+    """After setup there is one schedule that runs the deadline sweep every minute, forever."""
+    call_command("setup_schedules")
+
+    schedule = Schedule.objects.get(name="deadlines-sweep")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
+        "cases.tasks.deadlines_sweep",
+        Schedule.MINUTES,
+        1,
+        -1,
+    )
+
+
+def test_setup_schedules_run_again_keeps_one_schedule_and_its_next_run():
+    """Running it on every start neither duplicates the schedule nor moves its next run."""
+    call_command("setup_schedules")
+    first = Schedule.objects.get(name="deadlines-sweep")
+
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+
+    [schedule] = Schedule.objects.filter(name="deadlines-sweep")
+    assert (schedule.pk, schedule.next_run) == (first.pk, first.next_run)
+
+
+def test_setup_schedules_repairs_a_changed_or_duplicated_schedule():
+    """A schedule edited by hand (or registered twice) is put back to one, every minute."""
+    call_command("setup_schedules")
+    Schedule.objects.filter(name="deadlines-sweep").update(minutes=60)
+    Schedule.objects.create(name="deadlines-sweep", func="cases.tasks.deadlines_sweep", schedule_type=Schedule.HOURLY)
+
+    call_command("setup_schedules")
+
+    [schedule] = Schedule.objects.filter(name="deadlines-sweep")
+    assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)

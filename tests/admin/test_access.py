@@ -171,6 +171,9 @@ def test_case_page_links_attachments_to_the_access_checking_download(client, rev
     download = reverse("cases:attachment-download", args=[attachment.pk])
     assert f'href="{download}">receipt.png</a>' in page
     assert attachment.file.name not in page
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
 
 
 def test_case_page_has_no_editable_field_and_no_save(client, reviewer_user):

@@ -31,7 +31,7 @@ ALLOWED_HOSTS = [
 ]
 # base.py already built DATABASES from it; without it base.py would quietly fall back to SQLite.
 required("DATABASE_URL", "where the database is, e.g. postgres://user:password@host:5432/resolution_center")
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": {**DATABASES["default"], "CONN_HEALTH_CHECKS": True}}
 
 DEBUG = False
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cases.views.auth import PasswordChangeView, SignInView
+from resolution_center.views import healthz
 
 auth_patterns = [
     path("login/", SignInView.as_view(), name="login"),
@@ -12,6 +13,8 @@ auth_patterns = [
 ]
 
 urlpatterns = [
+    # The database check for load balancers; 403/404/500 pages are templates/<status>.html.
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # Sign-in, sign-out and password change only: Django's views with the project's templates.
     path("accounts/", include(auth_patterns)),

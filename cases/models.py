@@ -284,3 +284,19 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class FormSubmission(models.Model):
+    """The one-time token of a rendered form, recorded when the form is acted on, so the same
+    form sent twice (a double click, a resent request) acts once. Kept in the database so it
+    holds across every web process; see cases.views.common.submission_claim."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="formsubmission_user_token_unique")]
+
+    def __str__(self) -> str:
+        return f"Form {self.token} by user #{self.user_id}"

@@ -3,7 +3,8 @@ one-time token that makes a second click on the same form do nothing."""
 
 import re
 
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from resolution_center.exceptions import (
     ApplicationError,
@@ -13,8 +14,9 @@ from resolution_center.exceptions import (
     NotEligibleError,
 )
 
+from ..models import FormSubmission
+
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
-TOKEN_SECONDS = 24 * 60 * 60
 
 
 def status_for(error: ApplicationError) -> int:
@@ -27,26 +29,30 @@ def status_for(error: ApplicationError) -> int:
     return 400
 
 
-def _token_key(request) -> str | None:
+def _token(request) -> str | None:
     token = request.POST.get("submission_token", "")
-    if not TOKEN_RE.match(token):
-        return None
-    return f"submission:{request.user.pk}:{token}"
+    return token if TOKEN_RE.match(token) else None
 
 
 def submission_claim(request) -> bool:
-    """False when this exact rendered form was already submitted (a double click, a resent
-    request): the caller then redirects without acting. ``cache.add`` is atomic, so of two
-    requests racing with one token exactly one proceeds. Forms without a token always proceed;
-    the services still refuse a second state change on their own."""
-    key = _token_key(request)
-    if key is None:
+    """False when this exact rendered form was already acted on (a double click, a resent
+    request): the caller then redirects without acting. The token is a row with a unique
+    constraint, so of two requests racing with one token exactly one proceeds, whichever web
+    process each reaches. Forms without a token always proceed; the services still refuse a
+    second state change on their own."""
+    token = _token(request)
+    if token is None:
         return True
-    return cache.add(key, 1, TOKEN_SECONDS)
+    try:
+        with transaction.atomic():
+            FormSubmission.objects.create(user=request.user, token=token, created_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
 
 
 def submission_release(request) -> None:
     """The action failed: the same form, corrected, may be sent again."""
-    key = _token_key(request)
-    if key is not None:
-        cache.delete(key)
+    token = _token(request)
+    if token is not None:
+        FormSubmission.objects.filter(user=request.user, token=token).delete()

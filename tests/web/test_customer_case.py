@@ -286,3 +286,35 @@ def test_case_page_of_someone_elses_case_answers_404(client, request, case_a, wh
     assert client.post(_url("case-withdraw", case_a)).status_code == 404
     case_a.refresh_from_db()
     assert case_a.status == CaseStatus.OPEN
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_message_same_form_sent_concurrently_is_added_once(customer_a, case_a):
+    """Two requests carrying the same form at the same instant, as two web processes would see
+    them: exactly one message is added and both requests end on the case page."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def send():
+        try:
+            client = Client()
+            client.force_login(customer_a)
+            barrier.wait()
+            response = client.post(_url("case-message", case_a), {"body": "Same click", "submission_token": "9" * 32})
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302, 302]
+    assert Message.objects.filter(case=case_a, body="Same click").count() == 1

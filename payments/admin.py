@@ -51,7 +51,8 @@ def _money(amount_cents: int, currency: str) -> str:
 class PaymentAdmin(IdSearchMixin, ReadOnlyModelAdmin):
     list_display = ("id", "paid_at", "amount", "refunded", "method", "company", "customer_email", "product")
     list_select_related = ("company", "customer", "product")
-    list_filter = ("method", ("paid_at", admin.DateFieldListFilter), "company")
+    # No company filter: thousands of companies would not fit a sidebar; search by name instead.
+    list_filter = ("method", ("paid_at", admin.DateFieldListFilter))
     search_fields = ("customer__email", "company__name")
     search_help_text = "Payment id, customer email or company name."
     ordering = ("-paid_at", "-id")

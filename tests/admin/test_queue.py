@@ -82,7 +82,7 @@ def test_queue_filters_by_reason_and_company(reviewer_client):
     at_acme = escalated_case(company=acme, reason="not_received")
 
     assert listed_cases(reviewer_client.get(QUEUE, {"reason": "unauthorized"})) == [by_reason.pk]
-    assert listed_cases(reviewer_client.get(QUEUE, {"company__id__exact": acme.pk})) == [at_acme.pk]
+    assert listed_cases(reviewer_client.get(QUEUE, {"company": acme.pk})) == [at_acme.pk]
 
 
 def test_queue_filters_by_opened_date(reviewer_client):
@@ -200,3 +200,38 @@ def test_case_page_for_unknown_case_redirects_with_a_message(reviewer_client, ob
     response = reviewer_client.get(f"/admin/cases/case/{object_id}/change/")
 
     assert response.status_code == 302
+
+
+def test_queue_pages_keep_the_order_across_pages(reviewer_client, monkeypatch):
+    """Later pages continue the queue's order without gaps or repeats (keys-first paging)."""
+    from cases.admin import CaseAdmin
+
+    monkeypatch.setattr(CaseAdmin, "list_per_page", 2)
+    cases = [escalated_case(waited_days=days) for days in (5, 4, 3, 2, 1)]
+
+    pages = [listed_cases(reviewer_client.get(QUEUE, {"p": page})) for page in (1, 2, 3)]
+
+    assert pages == [[cases[0].pk, cases[1].pk], [cases[2].pk, cases[3].pk], [cases[4].pk]]
+
+
+def test_company_filter_lists_only_companies_with_waiting_cases(reviewer_client):
+    """The sidebar offers the companies that have cases in the queue, not every company."""
+    waiting = escalated_case(company=CompanyFactory(name="Waiting Widgets")).company
+    open_case(company=CompanyFactory(name="Calm Company"))
+    CompanyFactory(name="No Cases Co")
+
+    page = reviewer_client.get(QUEUE).content.decode()
+
+    assert f"?company={waiting.pk}" in page
+    assert "Calm Company" not in page
+    assert "No Cases Co" not in page
+
+
+def test_company_filter_with_a_bad_value_is_not_an_error(reviewer_client):
+    """A mangled company parameter sends the reviewer back to the list instead of a server error."""
+    escalated_case()
+
+    response = reviewer_client.get(QUEUE, {"company": "x"})
+
+    assert response.status_code == 302
+    assert "e=1" in response["Location"]

@@ -17,8 +17,7 @@ def required(name: str, meaning: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
         raise ImproperlyConfigured(
-            f"{name} is not set. Production settings need it: {meaning}. "
-            "See .env.example and docs/deploy.md."
+            f"{name} is not set. Production settings need it: {meaning}. See .env.example and docs/deploy.md."
         )
     return value
 

@@ -117,7 +117,14 @@ class WaitingCompanyFilter(admin.SimpleListFilter):
     LIMIT = 50
 
     def lookups(self, request, model_admin):
-        waiting = Case.objects.filter(status__in=AWAITING_REVIEWER_STATES).values("company_id")
+        # Read the (small) queue through its partial index first; as a subquery the planner walked
+        # every company and probed its cases instead (140 ms vs a few ms at 100,000 cases).
+        waiting = set(
+            Case.objects.filter(status__in=AWAITING_REVIEWER_STATES)
+            .order_by()
+            .values_list("company_id", flat=True)
+            .distinct()
+        )
         companies = list(
             Company.objects.filter(pk__in=waiting).order_by("name").values_list("pk", "name")[: self.LIMIT]
         )

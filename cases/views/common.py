@@ -15,6 +15,7 @@ from resolution_center.exceptions import (
 )
 
 from ..models import FormSubmission
+from ..ratelimit import RateLimitedError
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -23,6 +24,8 @@ def status_for(error: ApplicationError) -> int:
     """The HTTP status a refused action answers with: never a 500 for something the user did."""
     if isinstance(error, NotAllowedError):
         return 403
+    if isinstance(error, RateLimitedError):
+        return 429
     # The case (or payment) moved on since the page was drawn: a conflict with its current state.
     if isinstance(error, InvalidTransitionError | ConcurrentUpdateError | NotEligibleError):
         return 409

@@ -175,3 +175,17 @@ def test_claim_three_files_accepted(client, customer_a, payment_a):
     names = sorted(a.original_name for a in case.attachments.all())
     assert names == ["a.png", "b.png", "c.png"]
     assert all(re.fullmatch(r"[0-9a-f]{32}\.png", path.name) for path in stored_files())
+
+
+def test_claim_over_hourly_limit_answers_429_with_wait_time(client, customer_a, company_x, settings):
+    """A customer who just opened the most claims allowed in an hour is told to wait: 429, nothing saved."""
+    limit = settings.RESOLUTION["MAX_CASES_PER_HOUR"]
+    payments = [PaymentFactory(customer=customer_a, company=company_x) for _ in range(limit + 1)]
+    client.force_login(customer_a)
+    for payment in payments[:limit]:
+        assert _post(client, payment).status_code == 302
+    before = row_counts()
+    response = _post(client, payments[-1], files=[png()])
+    assert response.status_code == 429
+    assert f"You have opened {limit} cases in the last hour" in response.content.decode()
+    assert row_counts() == before

@@ -102,3 +102,12 @@ def test_env_example_lists_every_variable_with_a_meaning():
             assert previous.startswith("# ") and not re.match(r"^#\s*[A-Z][A-Z0-9_]+=", previous), (
                 f"{line!r} has no one-line meaning above it"
             )
+
+
+def test_env_example_reads_the_same_in_a_shell_as_in_systemd(tmp_path):
+    """The deployment guide loads the environment file with `set -a; . env` for manage.py and with
+    systemd's EnvironmentFile= for the services: a value with spaces and <> must survive both."""
+    script = 'set -a; . ./.env.example; set +a; printf "%s" "$DEFAULT_FROM_EMAIL"'
+    done = subprocess.run(["sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Resolution Center <resolutions@example.com>"

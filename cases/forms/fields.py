@@ -1,5 +1,6 @@
 """Form pieces shared by the customer's and the merchant's pages."""
 
+import re
 import secrets
 
 from django import forms
@@ -53,6 +54,15 @@ def new_submission_token() -> str:
 
 class SubmissionForm(forms.Form):
     """A form that carries a one-time token, so a second click on the same rendered form is
-    recognised and does nothing (see cases.views.common.submission_claim)."""
+    recognised and does nothing (see cases.views.common.submission_claim).
+
+    Several of these share one page, so each names its fields' ids after its class
+    ("ReplyForm" -> "reply_message") and every label points at its own field; a class used
+    twice on a page is given ``auto_id`` by the view."""
 
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False, initial=new_submission_token)
+
+    def __init__(self, *args, **kwargs):
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower().removesuffix("_form")
+        kwargs.setdefault("auto_id", f"{name}_%s")
+        super().__init__(*args, **kwargs)

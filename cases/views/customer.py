@@ -148,8 +148,8 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "reply_form": ReplyForm(),
         "message_form": MessageForm(),
         "appeal_form": AppealForm(),
-        "withdraw_form": ConfirmForm(),
-        "waive_form": ConfirmForm(),
+        "withdraw_form": ConfirmForm(auto_id="withdraw_%s"),
+        "waive_form": ConfirmForm(auto_id="waive_%s"),
     }
     unsent_text = ""
     if form is not None:
@@ -183,7 +183,7 @@ def _case_action(request, case_id: int, *, form_class, form_name: str, run, done
     """The shape every action on the case page shares: validate, act once, redirect; or re-draw
     the case page with the form as typed, the reason and a 4xx."""
     case = case_get_for_customer(user=request.user, case_id=case_id)
-    form = form_class(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES, auto_id=f"{form_name.removesuffix('_form')}_%s")
     if not form.is_valid():
         return _render_case(request, case, status=400, failed=form_name, form=form)
     if not submission_claim(request):

@@ -318,3 +318,21 @@ def test_message_same_form_sent_concurrently_is_added_once(customer_a, case_a):
         thread.join()
     assert statuses == [302, 302]
     assert Message.objects.filter(case=case_a, body="Same click").count() == 1
+
+
+@pytest.mark.parametrize("state", ["open", "info_requested", "denied"])
+def test_case_page_ids_are_unique_so_labels_find_their_fields(client, customer_a, merchant_x, case_a, state):
+    """With several forms on the page, every element id appears once, so each label names its own field."""
+    import collections
+    import re
+
+    if state == "info_requested":
+        services.case_request_info(case=case_a, actor=merchant_x, message="Photo?")
+    elif state == "denied":
+        services.case_deny(case=case_a, actor=merchant_x)
+    client.force_login(customer_a)
+    html = _page(client, case_a)
+    ids = collections.Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [name for name, count in ids.items() if count > 1] == []
+    for target in re.findall(r'<label for="([^"]+)"', html):
+        assert ids[target] == 1

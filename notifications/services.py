@@ -21,7 +21,6 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -119,10 +118,9 @@ def _auto_refund_follows(event: CaseEvent) -> bool:
     """A case opened under an automatic refund is settled in the same transaction; its one
     notification is the "refunded automatically" one, not a "please answer" to the merchant."""
     from cases.services import _auto_refund_applies  # the rule lives with case_open
-    from payments.models import Payment
 
-    payment = Payment.objects.select_related("company").get(pk=event.case.payment_id)
-    return _auto_refund_applies(payment)[0]
+    # case_open's case holds the payment (with its company) it just locked.
+    return _auto_refund_applies(event.case.payment)[0]
 
 
 # --- recording (inside the change's transaction) ---------------------------------------------------
@@ -139,7 +137,8 @@ def _wants_email(*, email: str, is_active: bool, emails_on: bool | None) -> bool
     return bool(email) and is_active and emails_on is not False
 
 
-def _facts_by_case(case_ids: set[int]) -> dict[int, CaseFacts]:
+def _facts_and_customers(case_ids: set[int]) -> tuple[dict[int, CaseFacts], dict[int, _Recipient]]:
+    """The cases' facts and their customers as recipients, in one query."""
     from cases.models import Case
 
     rows = Case.objects.filter(pk__in=case_ids).values_list(
@@ -153,19 +152,18 @@ def _facts_by_case(case_ids: set[int]) -> dict[int, CaseFacts]:
         "outcome",
         "next_deadline_at",
         "appealed_by_kind",
+        "customer__email",
+        "customer__is_active",
+        "customer__preferences__resolution_center_emails",
     )
-    return {row[0]: CaseFacts(*row) for row in rows}
-
-
-def _customers(user_ids: set[int]) -> dict[int, _Recipient]:
-    rows = (
-        get_user_model()
-        .objects.filter(pk__in=user_ids)
-        .values_list("pk", "email", "is_active", "preferences__resolution_center_emails")
-    )
-    return {
-        pk: _Recipient(pk, _wants_email(email=email, is_active=active, emails_on=on)) for pk, email, active, on in rows
-    }
+    facts, customers = {}, {}
+    for *case_columns, email, is_active, emails_on in rows:
+        case_facts = CaseFacts(*case_columns)
+        facts[case_facts.case_id] = case_facts
+        customers[case_facts.customer_id] = _Recipient(
+            case_facts.customer_id, _wants_email(email=email, is_active=is_active, emails_on=emails_on)
+        )
+    return facts, customers
 
 
 def _merchant_members(company_ids: set[int]) -> dict[int, list[_Recipient]]:
@@ -198,8 +196,7 @@ def notifications_for_events(*, events: list[CaseEvent]) -> list[Notification]:
     wanted = [(e, p, k) for e, p, k in wanted if k != Kind.OPENED or not _auto_refund_follows(e)]
     if not wanted:
         return []
-    facts = _facts_by_case({event.case_id for event, _, _ in wanted})
-    customers = _customers({f.customer_id for f in facts.values()})
+    facts, customers = _facts_and_customers({event.case_id for event, _, _ in wanted})
     members = _merchant_members({f.company_id for f in facts.values()})
     grace = timedelta(seconds=conf("EMAIL_GRACE_SECONDS"))
 
@@ -209,7 +206,7 @@ def notifications_for_events(*, events: list[CaseEvent]) -> list[Notification]:
         case_facts = facts[event.case_id]
         text = compose(kind=kind, party=party, facts=case_facts, event=event)
         if party == CUSTOMER:
-            recipients = [customers[case_facts.customer_id]] if case_facts.customer_id in customers else []
+            recipients = [customers[case_facts.customer_id]]
         else:
             recipients = members.get(case_facts.company_id, [])
         seen = told.setdefault(id(event), set())

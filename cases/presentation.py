@@ -145,10 +145,15 @@ def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[Timelin
 
     messages = list(case_messages(case=case, viewer=viewer))
     message_keys = {(m.created_at, m.author_kind, m.body) for m in messages}
-    refund = case.refunds.order_by("created_at").first()
-    credit = case.balance_credits.order_by("created_at").first()
+    events = list(case_timeline(case=case, viewer=viewer))
+    # The money rows are read only for a timeline that shows them (most cases have none).
+    refund = credit = None
+    if any(event.action == CaseEvent.Action.REFUND_ISSUED for event in events):
+        refund = case.refunds.order_by("created_at").first()
+    if any(event.action == CaseEvent.Action.CREDIT_GRANTED for event in events):
+        credit = case.balance_credits.order_by("created_at").first()
     rows: list[tuple[tuple, TimelineEntry]] = []
-    for event in case_timeline(case=case, viewer=viewer):
+    for event in events:
         if event.action in (CaseEvent.Action.MESSAGE, CaseEvent.Action.FILE):
             continue
         note = event.note

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from payments.formatting import MINOR_UNITS
-from payments.models import Membership, Payment
+from payments.models import Company, Membership, Payment
 
-from .models import ACTIVE_STATES, Case, CaseStatus
+from .models import ACTIVE_STATES, AWAITING_MERCHANT_STATES, Case, CaseStatus
 from .selectors import _not_found
 
 DISPUTE_RATE_WINDOW = timedelta(days=30)
@@ -345,12 +347,36 @@ def payment_history_for_customer(*, company_id: int, customer_id: int, limit: in
 
 def membership_get_for_merchant(*, user, company_id: int) -> Membership:
     """The user's membership of this company, with the company. A non-member gets the same 404
-    as for a company that does not exist (logged for the audit trail)."""
-    membership = None
+    as for a company that does not exist (logged for the audit trail).
+
+    The same query brings what the merchant bar shows on every page: the user's other companies
+    (``membership.user_companies``, for the switcher) and this company's "N open resolutions"
+    (``membership.open_resolutions``), counted for this company only."""
+    memberships: list[Membership] = []
     if getattr(user, "is_authenticated", False):
-        membership = Membership.objects.select_related("company").filter(user=user, company_id=company_id).first()
+        open_count = (
+            Case.objects.filter(company_id=OuterRef("company_id"), status__in=AWAITING_MERCHANT_STATES)
+            .order_by()
+            .values("company_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        memberships = list(
+            Membership.objects.select_related("company")
+            .filter(user=user)
+            .annotate(
+                open_resolutions=SqlCase(
+                    When(company_id=company_id, then=Coalesce(Subquery(open_count), 0)),
+                    default=None,
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("company__name")
+        )
+    membership = next((m for m in memberships if m.company_id == company_id), None)
     if membership is None:
         raise _not_found(user, "company", company_id)
+    membership.user_companies = [m.company for m in memberships]
     return membership
 
 
@@ -389,9 +415,25 @@ class DisputeRate:
 
 
 def company_dispute_rate(*, company_id: int, now: datetime | None = None) -> DisputeRate:
-    """Cases opened in the last 30 days divided by payments made in the last 30 days."""
+    """Cases opened in the last 30 days divided by payments made in the last 30 days (both
+    counted in one query, each over its own (company, time) index range)."""
     now = now or timezone.now()
     since = now - DISPUTE_RATE_WINDOW
-    cases_opened = Case.objects.filter(company_id=company_id, opened_at__gt=since, opened_at__lte=now).count()
-    payments = Payment.objects.filter(company_id=company_id, paid_at__gt=since, paid_at__lte=now).count()
+
+    def counted(queryset):
+        return Coalesce(Subquery(queryset.order_by().values("company_id").annotate(n=Count("pk")).values("n")), 0)
+
+    cases_opened, payments = (
+        Company.objects.filter(pk=company_id)
+        .annotate(
+            cases_opened=counted(
+                Case.objects.filter(company_id=OuterRef("pk"), opened_at__gt=since, opened_at__lte=now)
+            ),
+            payments_made=counted(
+                Payment.objects.filter(company_id=OuterRef("pk"), paid_at__gt=since, paid_at__lte=now)
+            ),
+        )
+        .values_list("cases_opened", "payments_made")
+        .first()
+    ) or (0, 0)
     return DisputeRate(cases_opened=cases_opened, payments=payments, since=since)

@@ -358,9 +358,17 @@ def case_open_refusal(*, payment: Payment, customer, now: datetime | None = None
         return f"Cases can only be opened within {days} days of a payment; this one was paid on {paid}."
     if payment.is_fully_refunded:
         return "This payment has already been refunded in full."
-    if Case.objects.filter(payment_id=payment.pk).exists():
+    if _payment_has_case(payment):
         return "A case has already been opened for this payment; a payment can only ever have one case."
     return None
+
+
+def _payment_has_case(payment: Payment) -> bool:
+    """A payment read with select_related("case") already knows (a list of payments asks no
+    query per row); otherwise the database is asked. The unique constraint decides at insert."""
+    if Payment.case.is_cached(payment):
+        return getattr(payment, "case", None) is not None
+    return Case.objects.filter(payment_id=payment.pk).exists()
 
 
 def _auto_refund_applies(payment: Payment) -> tuple[bool, str]:

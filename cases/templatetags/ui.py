@@ -7,7 +7,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
-from ..selectors import user_sides
+from resolution_center.page_frame import page_frame
+
+from ..selectors import UserSides
+from ..services import user_is_reviewer
 
 register = template.Library()
 
@@ -22,7 +25,8 @@ def nav_sides(context) -> dict:
     cached = getattr(request, "_nav_sides", None)
     if cached is not None:
         return cached
-    sides = user_sides(user=user)
+    frame = page_frame(request)  # read with the time zone, one query for the whole frame
+    sides = UserSides(customer=frame.is_customer, merchant=frame.is_merchant, reviewer=user_is_reviewer(user))
     try:
         merchant_url = reverse("merchant:home") if sides.merchant else None
     except NoReverseMatch:

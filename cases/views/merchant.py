@@ -37,7 +37,7 @@ from ..forms.merchant import (
 )
 from ..models import Case, CaseStatus
 from ..presentation import case_timeline_entries, status_text
-from ..selectors import case_get_for_merchant, open_resolutions_count
+from ..selectors import case_get_for_merchant
 from ..selectors_merchant import (
     InvalidCursor,
     case_export_rows,
@@ -81,8 +81,9 @@ def _bar_context(request, membership: Membership, *, section: str) -> dict:
         "company": company,
         "membership": membership,
         "can_edit_settings": membership.role in SETTINGS_ROLES,
-        "companies": list(companies_for_merchant(user=request.user)),
-        "open_resolutions": open_resolutions_count(company_id=company.pk),
+        # Both come with the membership (selectors_merchant.membership_get_for_merchant): one query.
+        "companies": membership.user_companies,
+        "open_resolutions": membership.open_resolutions,
         "section": section,
         "switch_url_name": f"merchant:{section}",
     }

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run test lint format reset
+.PHONY: install run test lint format reset bench
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,9 @@ format: install
 # Start again from an empty SQLite database (the demo's "escalates in two minutes" case included).
 reset:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+
+# The benchmark at a platform's scale (README, "Benchmark"): generates the dataset if missing,
+# drives gunicorn with wrk, times the deadline sweep, writes bench/results/latest.md.
+# DATABASE_URL=postgres://…/bench for PostgreSQL (a database of its own); BENCH_SCALE=0.05 for a quick run.
+bench: install
+	$(PY) bench/run.py

@@ -1,0 +1,83 @@
+"""The demo data `make run` loads: idempotent, and it shows every state and every final outcome."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, CaseOutcome, CaseStatus
+from payments.models import FINANCING_METHODS, Payment, PaymentMethod, Refund
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts() -> dict[str, int]:
+    counts = {"users": get_user_model().objects.count()}
+    for label in ("payments", "cases", "notifications"):
+        for model in apps.get_app_config(label).get_models():
+            counts[model._meta.label] = model.objects.count()
+    return counts
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_twice_changes_nothing_the_second_time():
+    """Running the demo command again (every `make run`) adds, changes and removes nothing."""
+    first_output = load_demo()
+    after_first = row_counts()
+    second_output = load_demo()
+    assert row_counts() == after_first
+    assert "Demo data loaded." in first_output
+    assert "already loaded; nothing changed" in second_output
+    assert after_first["cases.Case"] > 0
+
+
+def test_demo_holds_a_case_in_every_state_and_every_final_outcome():
+    """Every screen has something real to show: each state of the table and each way a case closes."""
+    load_demo()
+    assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus.values)
+    final_outcomes = set(Case.objects.filter(status=CaseStatus.FINAL).values_list("outcome", flat=True))
+    assert final_outcomes == set(CaseOutcome.values)
+    assert Case.objects.filter(auto_refunded=True).exists()
+
+
+def test_demo_has_payments_of_every_method_and_the_ineligible_kinds():
+    """There are payments of every method, one older than 120 days and one already refunded in full."""
+    load_demo()
+    assert set(Payment.objects.values_list("method", flat=True)) == set(PaymentMethod.values)
+    assert Payment.objects.filter(method__in=FINANCING_METHODS).count() >= len(FINANCING_METHODS)
+    assert Payment.objects.filter(paid_at__lt=timezone.now() - timedelta(days=120)).exists()
+    fully_refunded = [p for p in Payment.objects.filter(case__isnull=True) if p.is_fully_refunded]
+    assert fully_refunded
+
+
+def test_demo_timelines_and_money_are_consistent():
+    """The demo is built through the services: each case's state-change events chain up to its state, and
+    every refunded case has exactly one refund."""
+    load_demo()
+    for case in Case.objects.all():
+        moves = [(e.from_state, e.to_state) for e in CaseEvent.objects.filter(case=case) if e.from_state != e.to_state]
+        assert moves[0] == ("", "open")
+        assert all(a[1] == b[0] for a, b in zip(moves, moves[1:], strict=False))
+        assert moves[-1][1] == case.status
+        expected_refunds = 1 if case.outcome == CaseOutcome.REFUNDED else 0
+        assert Refund.objects.filter(case=case).count() == expected_refunds
+    for payment in Payment.objects.all():
+        assert payment.refunded_cents <= payment.amount_cents
+        assert payment.refunded_cents == sum(r.amount_cents for r in payment.refunds.all())
+
+
+def test_demo_prints_the_logins():
+    """`make run` ends by printing the demo logins so a person can sign in."""
+    output = load_demo()
+    assert "Demo logins (password for all: demo-pass-2026)" in output
+    assert "owner@acme.test" in output
+    assert "reviewer@platform.test" in output

@@ -272,6 +272,14 @@ def test_accept_after_partial_refund_refunds_only_the_rest():
     assert scene.payment.refunded_cents == 8000
 
 
+def test_accept_on_euro_payment_refunds_in_euro():
+    """Money goes back in the payment's own currency."""
+    scene = case_in_state("open")
+    type(scene.payment).objects.filter(pk=scene.payment.pk).update(currency="EUR")
+    services.case_accept(case=scene.case, actor=scene.merchant, now=scene.later(hours=1))
+    assert Refund.objects.values_list("amount_cents", "currency").get(case=scene.case) == (5000, "EUR")
+
+
 @pytest.mark.parametrize("who", ["customer", "other_merchant", "reviewer"])
 def test_accept_by_anyone_but_the_merchant_is_refused(who):
     """Only the company's members may accept, and no money moves when someone else tries."""

@@ -51,7 +51,8 @@ from ..selectors_merchant import (
 )
 from .common import status_for, submission_claim, submission_release
 
-PAGE_SIZE = 25
+# 20 rows, as on the customer pages; a busy merchant's 20,000 cases make 1,000 pages.
+PAGE_SIZE = 20
 SETTINGS_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 

@@ -133,6 +133,11 @@ def balance_credit_grant(
             "created_at": now or timezone.now(),
         },
     )
+    # As for refunds: a key reused for another customer or sum is a mistake, not a retry.
+    if (credit.customer_id, credit.amount_cents, credit.currency) != (customer.pk, amount_cents, currency):
+        raise ApplicationError(
+            "This credit reference was already used for a different credit; nothing was credited this time."
+        )
     return credit
 
 

@@ -7,7 +7,7 @@ from payments.gateways import RefundGateway, RefundResult
 from payments.models import BalanceCredit, Company, Payment, Refund
 from payments.services import balance_credit_grant, company_auto_refund_update, refund_issue
 from resolution_center.exceptions import ApplicationError
-from tests.factories import CompanyFactory, PaymentFactory, merchant_of
+from tests.factories import CompanyFactory, PaymentFactory, UserFactory, merchant_of
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,17 @@ def test_balance_credit_grant_once_per_key(customer):
     again = balance_credit_grant(customer=customer, amount_cents=700, currency="EUR", idempotency_key="c-1")
     assert again.pk == first.pk
     assert BalanceCredit.objects.count() == 1
+
+
+def test_balance_credit_grant_same_key_for_another_customer_or_amount_is_refused(customer):
+    """A key names one credit: reusing it for someone else or another sum must not report a credit
+    that was never made."""
+    balance_credit_grant(customer=customer, amount_cents=700, currency="EUR", idempotency_key="c-1")
+    with pytest.raises(ApplicationError, match="already used"):
+        balance_credit_grant(customer=UserFactory(), amount_cents=700, currency="EUR", idempotency_key="c-1")
+    with pytest.raises(ApplicationError, match="already used"):
+        balance_credit_grant(customer=customer, amount_cents=900, currency="EUR", idempotency_key="c-1")
+    assert list(BalanceCredit.objects.values_list("customer", "amount_cents")) == [(customer.pk, 700)]
 
 
 @pytest.mark.parametrize(("amount", "currency"), [(0, "USD"), (-10, "USD"), (100, "usd")])

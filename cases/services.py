@@ -94,11 +94,22 @@ def _require_customer(case: Case, user, doing: str) -> None:
 def _require_merchant(case: Case, user, doing: str) -> None:
     if user is None or not is_member(user=user, company_id=case.company_id):
         raise NotAllowedError(f"Only a member of {case.company.name} can {doing}.")
+    # A member who opened the case as the customer is that case's customer, not its judge.
+    if case.customer_id == user.pk:
+        raise NotAllowedError(
+            f"You opened this case yourself, so another member of {case.company.name} must answer it."
+        )
 
 
 def _require_reviewer(user, doing: str) -> None:
     if not user_is_reviewer(user):
         raise NotAllowedError(f"Only a platform reviewer can {doing}.")
+
+
+def _require_impartial(case: Case, reviewer) -> None:
+    """A reviewer who is the case's customer or works for its company would judge their own case."""
+    if case.customer_id == reviewer.pk or is_member(user=reviewer, company_id=case.company_id):
+        raise NotAllowedError("You are a party to this case, so another reviewer must decide it.")
 
 
 def actor_kind_for(case: Case, user) -> str:
@@ -713,6 +724,7 @@ def case_decide(*, case: Case | int, actor, decision: str, note: str, now: datet
     note = _clean_decision(decision, note)
     _require_reviewer(actor, "decide a case")
     case = _lock(case)
+    _require_impartial(case, actor)
     common = {
         "actor_kind": ActorKind.REVIEWER,
         "actor": actor,
@@ -740,6 +752,7 @@ def case_decide_appeal(*, case: Case | int, actor, decision: str, note: str, now
     note = _clean_decision(decision, note)
     _require_reviewer(actor, "decide an appeal")
     case = _lock(case)
+    _require_impartial(case, actor)
     outcome = {
         Decision.REFUND: CaseOutcome.REFUNDED,
         Decision.CREDIT: CaseOutcome.CREDITED,

@@ -7,12 +7,13 @@ refusal checks the message and that the case did not move.
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 
 from cases import services
 from cases.models import CaseEvent, CaseOutcome, CaseStatus, Message
 from payments.models import ActorKind, BalanceCredit, Refund
 from resolution_center.exceptions import ApplicationError, InvalidTransitionError, NotAllowedError
-from tests.factories import UserFactory, case_in_state
+from tests.factories import MembershipFactory, PaymentFactory, UserFactory, case_in_state
 
 pytestmark = pytest.mark.django_db
 WEEK = timedelta(days=7)
@@ -293,6 +294,24 @@ def test_accept_by_anyone_but_the_merchant_is_refused(who):
     assert scene.payment.refunded_cents == 0
 
 
+@pytest.mark.parametrize("action", ["accept", "deny", "request_info"])
+def test_merchant_answering_their_own_case_as_customer_is_refused(action, company):
+    """A company member who bought from their own company and opened a case is the customer on it:
+    they cannot also answer it for the company (a support agent must not refund themselves)."""
+    insider = MembershipFactory(company=company, role="support").user
+    payment = PaymentFactory(company=company, customer=insider)
+    case = services.case_open(customer=insider, payment=payment, reason="not_received", description="x")
+    call = {
+        "accept": lambda: services.case_accept(case=case, actor=insider),
+        "deny": lambda: services.case_deny(case=case, actor=insider),
+        "request_info": lambda: services.case_request_info(case=case, actor=insider, message="?"),
+    }[action]
+    assert_refused(call, NotAllowedError, "another member of")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    assert not Refund.objects.filter(payment=payment).exists()
+
+
 @pytest.mark.parametrize("status", ["escalated", "accepted", "denied", "appealed", "final"])
 def test_accept_outside_open_or_info_requested_is_refused(status):
     """Once escalated, decided or closed, the merchant can no longer accept."""
@@ -525,6 +544,23 @@ def test_decide_by_non_reviewer_is_refused(who):
         "Only a platform reviewer can decide a case.",
     )
     assert_unchanged(scene, CaseStatus.ESCALATED)
+
+
+@pytest.mark.parametrize(("status", "party"), [("escalated", "customer"), ("appealed", "merchant")])
+def test_decide_by_reviewer_who_is_a_party_is_refused(status, party):
+    """A reviewer who is the case's customer or a member of its company cannot decide it."""
+    scene = case_in_state(status)
+    insider = getattr(scene, party)
+    insider.is_staff = True
+    insider.save()
+    insider.groups.add(Group.objects.get(name="Reviewers"))
+    decide = services.case_decide if status == "escalated" else services.case_decide_appeal
+    assert_refused(
+        lambda: decide(case=scene.case, actor=insider, decision="refund", note="Mine.", now=scene.later()),
+        NotAllowedError,
+        "another reviewer must decide it",
+    )
+    assert_unchanged(scene, status)
 
 
 @pytest.mark.parametrize("status", ["open", "info_requested", "accepted", "denied", "appealed", "final"])

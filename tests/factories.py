@@ -3,7 +3,6 @@ from datetime import datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from cases.models import Case
@@ -68,8 +67,10 @@ def merchant_of(company, role=Membership.Role.OWNER):
 
 
 def reviewer():
-    group, _ = Group.objects.get_or_create(name="Reviewers")
-    group.permissions.add(Permission.objects.get(codename="decide_case", content_type__app_label="cases"))
+    """A platform reviewer: staff in the Reviewers group with exactly the migration's permissions."""
+    from cases.reviewers import reviewers_group_ensure
+
+    group = reviewers_group_ensure()
     user = UserFactory(is_staff=True)
     user.groups.add(group)
     return user

@@ -117,6 +117,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
             ),
             # Cases a company opened in a time range: the 30-day dispute rate and the date filters.
             models.Index(fields=["company", "opened_at"], name="case_company_opened"),
+            # Which companies have cases awaiting a reviewer (the admin queue's company filter),
+            # read from the index alone.
+            models.Index(
+                fields=["company"],
+                condition=Q(status__in=["escalated", "appealed"]),
+                name="case_reviewer_queue_company",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,8 +15,9 @@ Why it is safe to run anywhere, any number of times, at once:
   committed, with the same result.
 * The state change, its timeline event and its notifications commit together, or not at all.
 
-The non-money moves are set-based (one UPDATE, one bulk insert of events, one of notifications per
-batch) and write exactly the rows the per-case services in cases/services.py write
+The non-money moves are set-based (per batch: one UPDATE, one INSERT … SELECT of timeline rows, one
+of notifications per notified side; no model object per case) and write exactly the rows the
+per-case services in cases/services.py write
 (tests/deadlines/test_bulk_equals_per_case.py holds them equal). Refunds go case by case through
 ``case_finalize_expired``, because each one calls the refund gateway.
 """
@@ -33,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications.messages import reminder_note
-from notifications.services import notifications_for_events
+from notifications.services import notifications_for_system_events
 from payments.models import ActorKind
 from resolution_center.exceptions import ApplicationError
 
@@ -172,6 +173,41 @@ def _expired(rule: ExpiryRule, now: datetime):
     return Case.objects.filter(status=rule.from_status, next_deadline_at__lt=now, **{f"{rule.deadline_field}__lt": now})
 
 
+def _events_append(*, template: CaseEvent, case_ids: list[int]) -> None:
+    """One timeline row like ``template`` for each case, in one INSERT … SELECT (no model per row)."""
+    placeholders = ", ".join(["%s"] * len(case_ids))
+    sql = f"""
+        INSERT INTO {connection.ops.quote_name(CaseEvent._meta.db_table)}
+            (case_id, actor_kind, actor_id, action, from_state, to_state, visibility, note, created_at)
+        SELECT id, %s, NULL, %s, %s, %s, %s, %s, %s FROM {connection.ops.quote_name(Case._meta.db_table)}
+        WHERE id IN ({placeholders})
+    """
+    params = [
+        template.actor_kind,
+        template.action,
+        template.from_state,
+        template.to_state,
+        template.visibility,
+        template.note,
+        connection.ops.adapt_datetimefield_value(template.created_at),
+        *case_ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _system_event(*, action: str, from_state: str, to_state: str, visibility: str, note: str, now: datetime):
+    return CaseEvent(
+        actor_kind=ActorKind.SYSTEM,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        visibility=visibility,
+        note=note,
+        created_at=now,
+    )
+
+
 def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, int]:
     """Move up to ``limit`` overdue cases under one rule; returns (cases picked, cases moved)."""
     try:
@@ -179,23 +215,24 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
             ids = _lock_due(_expired(rule, now).order_by("next_deadline_at", "pk").values_list("pk", flat=True), limit)
             if not ids:
                 return 0, 0
-            moved = _expired(rule, now).filter(pk__in=ids).update(**rule.fields(now))
+            fields = rule.fields(now)
+            # Compare-and-set on the state and the deadline; by primary key (no next_deadline_at
+            # condition, so PostgreSQL does not wander through the partial index's dead entries).
+            moved = Case.objects.filter(
+                pk__in=ids, status=rule.from_status, **{f"{rule.deadline_field}__lt": now}
+            ).update(**fields)
             if moved != len(ids):
                 raise _ChangedUnderUs(ids)
-            events = CaseEvent.objects.bulk_create(
-                CaseEvent(
-                    case_id=case_id,
-                    actor_kind=ActorKind.SYSTEM,
-                    action=rule.action,
-                    from_state=rule.from_status,
-                    to_state=rule.to_status,
-                    visibility=Visibility.EVERYONE,
-                    note=rule.note,
-                    created_at=now,
-                )
-                for case_id in ids
+            event = _system_event(
+                action=rule.action,
+                from_state=rule.from_status,
+                to_state=rule.to_status,
+                visibility=Visibility.EVERYONE,
+                note=rule.note,
+                now=now,
             )
-            notifications_for_events(events=events)
+            _events_append(template=event, case_ids=ids)
+            notifications_for_system_events(event=event, case_ids=ids, outcome=fields.get("outcome", ""))
             return len(ids), len(ids)
     except _ChangedUnderUs as changed:
         log.warning("Deadline sweep: %s; redoing them one by one", changed)
@@ -248,20 +285,20 @@ def remind_batch(*, now: datetime, limit: int) -> tuple[int, int]:
             transaction.set_rollback(True)
             log.warning("Deadline sweep: reminders changed during the batch; left for the next sweep")
             return len(ids), 0
-        events = CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case_id=case_id,
-                actor_kind=ActorKind.SYSTEM,
+        by_status: dict[str, list[int]] = {}
+        for case_id, status in rows:
+            by_status.setdefault(status, []).append(case_id)
+        for status, case_ids in by_status.items():
+            event = _system_event(
                 action=CaseEvent.Action.REMINDER,
                 from_state=status,
                 to_state=status,
                 visibility=REMINDER_VISIBILITY[status],
                 note=reminder_note(status),
-                created_at=now,
+                now=now,
             )
-            for case_id, status in rows
-        )
-        notifications_for_events(events=events)
+            _events_append(template=event, case_ids=case_ids)
+            notifications_for_system_events(event=event, case_ids=case_ids)
         return len(ids), len(ids)
 
 

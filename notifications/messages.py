@@ -16,6 +16,12 @@ from .models import NotificationKind as Kind
 CUSTOMER = ActorKind.CUSTOMER
 MERCHANT = ActorKind.MERCHANT
 QUOTE_LIMIT = 500
+SUBJECT_LIMIT = 200
+# Placeholders the set-based path (notifications_for_system_events) fills in with SQL REPLACE, so
+# that its wording, too, comes from the functions below.
+CASE_ID_TOKEN = "\x1fcase\x1f"
+PRODUCT_TOKEN = "\x1fproduct\x1f"
+COMPANY_TOKEN = "\x1fcompany\x1f"
 
 
 @dataclass(frozen=True)
@@ -283,8 +289,30 @@ COMPOSERS = {
 }
 
 
-def compose(*, kind: str, party: str, facts: CaseFacts, event: CaseEvent) -> Text:
+def _compose(kind: str, party: str, facts: CaseFacts, event: CaseEvent) -> Text:
     headline, what_happened, next_step = COMPOSERS[kind](facts, event, party)
     product = f" ({facts.product_name})" if facts.product_name else ""
-    subject = f"Case #{facts.case_id}{product}: {headline}"
-    return Text(subject=subject[:200], what_happened=what_happened, next_step=next_step)
+    return Text(subject=f"Case #{facts.case_id}{product}: {headline}", what_happened=what_happened, next_step=next_step)
+
+
+def compose(*, kind: str, party: str, facts: CaseFacts, event: CaseEvent) -> Text:
+    text = _compose(kind, party, facts, event)
+    return Text(text.subject[:SUBJECT_LIMIT], text.what_happened, text.next_step)
+
+
+def compose_template(*, kind: str, party: str, event: CaseEvent, outcome: str = "") -> Text:
+    """The same texts with the case number, product and company left as placeholders (untruncated):
+    for notices whose wording depends on nothing else about the case (the sweep's)."""
+    facts = CaseFacts(
+        case_id=CASE_ID_TOKEN,
+        customer_id=0,
+        company_id=0,
+        company_name=COMPANY_TOKEN,
+        product_name=PRODUCT_TOKEN,
+        payment_id=0,
+        reason="",
+        outcome=outcome,
+        deadline=None,
+        appealed_by_kind="",
+    )
+    return _compose(kind, party, facts, event)

@@ -54,11 +54,15 @@ class Notification(models.Model):
     ``sent`` only if its claim still holds, so two deliverers never both send it.
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # No single-column indexes on recipient and event: the list index and the unique constraint
+    # below lead with them, and every index costs the sweep's bulk inserts.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     # Which side of the case the recipient is on: decides the wording and the link.
     party = models.CharField(max_length=16, choices=[("customer", "Customer"), ("merchant", "Merchant")])
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="notifications")
-    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="notifications")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     subject = models.CharField(max_length=200)
     what_happened = models.TextField()

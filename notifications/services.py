@@ -21,19 +21,28 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.models import CaseEvent, Visibility
 from payments.formatting import format_money
-from payments.models import ActorKind, Membership
+from payments.models import ActorKind, Company, Membership, Payment, Product
 from resolution_center.exceptions import ApplicationError
 
 from .links import case_url, notifications_settings_url
-from .messages import CaseFacts, compose
+from .messages import (
+    CASE_ID_TOKEN,
+    COMPANY_TOKEN,
+    PRODUCT_TOKEN,
+    SUBJECT_LIMIT,
+    CaseFacts,
+    compose,
+    compose_template,
+)
 from .models import EmailStatus, Notification, NotificationKind, UserPreferences
 from .selectors import user_time_zone
 
@@ -236,6 +245,98 @@ def notifications_for_events(*, events: list[CaseEvent]) -> list[Notification]:
     if pending:
         transaction.on_commit(partial(notifications_enqueue_delivery, ids=pending), robust=True)
     return notifications
+
+
+# The set-based twin, for the deadline sweep: thousands of cases per statement. The texts come from
+# notifications.messages with placeholders filled in by SQL; who is told is _parties(), as above;
+# tests/deadlines/test_bulk_equals_per_case.py holds the rows equal to the per-case path's.
+SYSTEM_EVENT_KINDS = {Kind.ESCALATED, Kind.REPLY_EXPIRED, Kind.FINALIZED, Kind.REMINDER}
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def notifications_for_system_events(*, event: CaseEvent, case_ids: list[int], outcome: str = "") -> int:
+    """Record the notifications for one timeline row appended to each of ``case_ids`` by the sweep.
+
+    ``event`` is an unsaved model of those rows (same action, states, visibility, note and time);
+    ``outcome`` is the cases' outcome where the wording needs it. Returns how many were written.
+    """
+    parties = _parties(event)
+    if not parties or not case_ids:
+        return 0
+    from cases.models import Case
+
+    if not {kind for _, kind in parties} <= SYSTEM_EVENT_KINDS:
+        raise ValueError(f"{event.action} notices depend on more than the case's names; use notifications_for_events")
+    both_sides = len({party for party, _ in parties}) > 1
+    user_table = _table(get_user_model())
+    fill = "REPLACE(REPLACE(REPLACE(%s, %s, CAST(c.id AS TEXT)), %s, product.name), %s, company.name)"
+    wants = "(COALESCE(u.email, '') <> '' AND u.is_active AND COALESCE(preferences.resolution_center_emails, TRUE))"
+    created_at = connection.ops.adapt_datetimefield_value(event.created_at)
+    retry_at = connection.ops.adapt_datetimefield_value(
+        event.created_at + timedelta(seconds=conf("EMAIL_GRACE_SECONDS"))
+    )
+    placeholders = ", ".join(["%s"] * len(case_ids))
+    written, pending = 0, []
+    for party, kind in parties:
+        if party == CUSTOMER:
+            recipients = f"JOIN {user_table} u ON u.id = c.customer_id"
+        else:
+            # As in notifications_for_events: a customer who is also a member hears once, as the customer.
+            recipients = (
+                f"JOIN {_table(Membership)} m ON m.company_id = c.company_id "
+                f"JOIN {user_table} u ON u.id = m.user_id AND u.is_active"
+                + (" AND m.user_id <> c.customer_id" if both_sides else "")
+            )
+        text = compose_template(kind=kind, party=party, event=event, outcome=outcome)
+        tokens = [CASE_ID_TOKEN, PRODUCT_TOKEN, COMPANY_TOKEN]
+        sql = f"""
+            INSERT INTO {_table(Notification)} (
+                recipient_id, party, case_id, event_id, kind, subject, what_happened, next_step, deadline,
+                created_at, read_at, email_status, email_attempts, email_next_attempt_at, email_claim,
+                email_sent_at, email_last_error
+            )
+            SELECT u.id, %s, c.id, e.id, %s, SUBSTR({fill}, 1, {SUBJECT_LIMIT}), {fill}, {fill}, c.next_deadline_at,
+                   %s, NULL, CASE WHEN {wants} THEN %s ELSE %s END, 0, CASE WHEN {wants} THEN %s ELSE NULL END,
+                   NULL, NULL, ''
+            FROM {_table(CaseEvent)} e
+            JOIN {_table(Case)} c ON c.id = e.case_id
+            JOIN {_table(Payment)} payment ON payment.id = c.payment_id
+            JOIN {_table(Product)} product ON product.id = payment.product_id
+            JOIN {_table(Company)} company ON company.id = c.company_id
+            {recipients}
+            LEFT JOIN {_table(UserPreferences)} preferences ON preferences.user_id = u.id
+            WHERE e.case_id IN ({placeholders}) AND e.action = %s AND e.created_at = %s AND e.actor_kind = %s
+            RETURNING id, email_status
+        """
+        params = [
+            party,
+            kind,
+            text.subject,
+            *tokens,
+            text.what_happened,
+            *tokens,
+            text.next_step,
+            *tokens,
+            created_at,
+            EmailStatus.PENDING,
+            EmailStatus.SKIPPED,
+            retry_at,
+            *case_ids,
+            event.action,
+            created_at,
+            event.actor_kind,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        written += len(rows)
+        pending.extend(pk for pk, status in rows if status == EmailStatus.PENDING)
+    if pending:
+        transaction.on_commit(partial(notifications_enqueue_delivery, ids=pending), robust=True)
+    return written
 
 
 # --- delivery (after commit, by tasks) -------------------------------------------------------------
@@ -453,6 +554,7 @@ __all__ = [
     "notifications_enqueue_delivery",
     "notifications_for_event",
     "notifications_for_events",
+    "notifications_for_system_events",
     "notifications_mark_all_read",
     "user_preferences_update",
 ]

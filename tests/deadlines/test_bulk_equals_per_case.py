@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cases import sweeps
-from cases.models import Case
-from notifications.models import Notification
-from tests.factories import case_in_state
+from cases.models import Case, CaseEvent, Visibility
+from notifications.messages import reminder_note
+from notifications.models import Notification, UserPreferences
+from notifications.services import notifications_for_events
+from payments.models import Membership
+from tests.factories import case_in_state, merchant_of
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
@@ -24,8 +27,27 @@ CASE_FIELDS = [
 ]
 
 
+def with_everyone(scene):
+    """Around the case: a member with emails off, an inactive member, and a customer who is also a
+    member of the company (each changes who is told, or how)."""
+    quiet = merchant_of(scene.case.company, role=Membership.Role.SUPPORT)
+    UserPreferences.objects.create(user=quiet, resolution_center_emails=False)
+    gone = merchant_of(scene.case.company, role=Membership.Role.SUPPORT)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    Membership.objects.create(company=scene.case.company, user=scene.customer, role=Membership.Role.SUPPORT)
+    scene.extra = {quiet.pk: "quiet member", gone.pk: "inactive member"}
+    return scene
+
+
 def _people(scene) -> dict[int | None, str]:
-    return {None: None, scene.customer.pk: "customer", scene.merchant.pk: "merchant", scene.reviewer.pk: "reviewer"}
+    return {
+        None: None,
+        scene.customer.pk: "customer",
+        scene.merchant.pk: "merchant",
+        scene.reviewer.pk: "reviewer",
+        **getattr(scene, "extra", {}),
+    }
 
 
 def _normalise(text: str, scene) -> str:
@@ -69,8 +91,6 @@ def snapshot(scene, since_event_id: int, since_notification_id: int) -> dict:
 
 
 def last_ids() -> tuple[int, int]:
-    from cases.models import CaseEvent
-
     return (
         CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0,
         Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0,
@@ -82,8 +102,8 @@ def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
     """For each deadline the sweep handles in bulk, a case moved by the batch looks exactly like its
     twin moved by the per-case service: same fields, same timeline rows, same notifications."""
     status = {"escalated": "open", "denied": "info_requested", "finalized": "denied"}[rule.name]
-    by_service = case_in_state(status, now=START)
-    by_batch = case_in_state(status, now=START)
+    by_service = with_everyone(case_in_state(status, now=START))
+    by_batch = with_everyone(case_in_state(status, now=START))
     after = getattr(by_service.case, rule.deadline_field) + timedelta(seconds=5)
     assert getattr(by_batch.case, rule.deadline_field) == getattr(by_service.case, rule.deadline_field)
 
@@ -123,3 +143,35 @@ def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypa
         assert case.status == "escalated"
         assert case.events.filter(action="escalated").count() == 1
         assert Notification.objects.filter(case=case, kind="escalated", recipient=scene.customer).count() == 1
+
+
+@pytest.mark.parametrize("status", list(sweeps.REMINDER_VISIBILITY))
+def test_bulk_reminders_write_the_same_rows_as_the_per_event_path(status):
+    """A reminder written by the sweep's batch has the same timeline row and notifications as the
+    same reminder event run through notifications_for_events (the path every service uses)."""
+    by_events = with_everyone(case_in_state(status, now=START))
+    by_batch = with_everyone(case_in_state(status, now=START))
+    at = by_events.case.next_deadline_at - timedelta(hours=20)
+
+    marks = last_ids()
+    event = CaseEvent.objects.create(
+        case=by_events.case,
+        actor_kind="system",
+        action=CaseEvent.Action.REMINDER,
+        from_state=status,
+        to_state=status,
+        visibility=sweeps.REMINDER_VISIBILITY[status],
+        note=reminder_note(status),
+        created_at=at,
+    )
+    notifications_for_events(events=[event])
+    Case.objects.filter(pk=by_events.case.pk).update(reminder_sent_for=by_events.case.next_deadline_at)
+    event_rows = snapshot(by_events, *marks)
+    marks = last_ids()
+    assert sweeps.remind_batch(now=at, limit=10) == (1, 1)
+    batch_rows = snapshot(by_batch, *marks)
+
+    assert batch_rows == event_rows
+    assert batch_rows["notifications"]
+    assert {row[0] for row in batch_rows["notifications"]} <= {"customer", "merchant", "quiet member"}
+    assert batch_rows["events"][0][5] in (Visibility.CUSTOMER, Visibility.MERCHANT)

@@ -51,7 +51,10 @@ def test_list_shows_own_notifications_with_what_happened_next_step_and_deadline(
 
     assert "your refund request was denied" in html
     assert "appeal once to the platform" in html
+    assert "Deadline:</span> <time" in html
     assert "9 March 2026, 18:00 JST" in html
+    # The confirmation's deadline (the merchant's) no longer runs: it is shown as history.
+    assert "The deadline then was" in html
     assert "a customer opened a case" not in html  # the merchant's notice is not the customer's
 
 

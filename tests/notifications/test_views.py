@@ -1,5 +1,7 @@
 """The in-app list with its unread count in the header, and the notification settings page."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -18,7 +20,7 @@ SETTINGS = "/notifications/settings/"
 def denied(clock):
     """A denied case: the customer has one unread notification (the denial), the merchant one (the opening)."""
     scene = case_in_state("open", now=START)
-    services.case_deny(case=scene.case, actor=scene.merchant, note="Delivered.", now=START)
+    services.case_deny(case=scene.case, actor=scene.merchant, note="Delivered.", now=START + timedelta(hours=1))
     Notification.objects.filter(recipient=scene.customer, kind="opened").update(read_at=START)
     return scene
 
@@ -52,7 +54,7 @@ def test_list_shows_own_notifications_with_what_happened_next_step_and_deadline(
     assert "your refund request was denied" in html
     assert "appeal once to the platform" in html
     assert "Deadline:</span> <time" in html
-    assert "9 March 2026, 18:00 JST" in html
+    assert "9 March 2026, 19:00 JST" in html
     # The confirmation's deadline (the merchant's) no longer runs: it is shown as history.
     assert "The deadline then was" in html
     assert "a customer opened a case" not in html  # the merchant's notice is not the customer's
@@ -97,7 +99,9 @@ def test_merchant_notification_opens_the_merchants_case_page(client, denied):
 
 def test_mark_read_and_mark_all_read_clear_the_unread_count(client, denied):
     """ "Mark as read" clears one; "Mark all as read" clears the rest."""
-    services.case_appeal(case=denied.case, actor=denied.customer, statement="It did not arrive.", now=START)
+    services.case_appeal(
+        case=denied.case, actor=denied.customer, statement="It did not arrive.", now=START + timedelta(hours=2)
+    )
     merchant_unread = Notification.objects.filter(recipient=denied.merchant, read_at__isnull=True)
     client.force_login(denied.merchant)
     assert header_count(client.get(LIST)) == str(merchant_unread.count())

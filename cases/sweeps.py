@@ -169,8 +169,14 @@ def _lock_due(queryset, limit: int) -> list:
     return list(queryset[:limit])
 
 
+def _still_due(rule: ExpiryRule, now: datetime):
+    """The compare-and-set condition: still in the rule's state, its deadline passed."""
+    return Case.objects.filter(status=rule.from_status, **{f"{rule.deadline_field}__lt": now})
+
+
 def _expired(rule: ExpiryRule, now: datetime):
-    return Case.objects.filter(status=rule.from_status, next_deadline_at__lt=now, **{f"{rule.deadline_field}__lt": now})
+    # next_deadline_at equals the running deadline; filtering on it uses the partial index.
+    return _still_due(rule, now).filter(next_deadline_at__lt=now)
 
 
 def _events_append(*, template: CaseEvent, case_ids: list[int]) -> None:
@@ -216,11 +222,9 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
             if not ids:
                 return 0, 0
             fields = rule.fields(now)
-            # Compare-and-set on the state and the deadline; by primary key (no next_deadline_at
-            # condition, so PostgreSQL does not wander through the partial index's dead entries).
-            moved = Case.objects.filter(
-                pk__in=ids, status=rule.from_status, **{f"{rule.deadline_field}__lt": now}
-            ).update(**fields)
+            # By primary key (no next_deadline_at condition, so PostgreSQL does not wander through
+            # the partial index's entries of rows moved a moment ago).
+            moved = _still_due(rule, now).filter(pk__in=ids).update(**fields)
             if moved != len(ids):
                 raise _ChangedUnderUs(ids)
             event = _system_event(

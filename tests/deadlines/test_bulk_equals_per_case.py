@@ -120,24 +120,25 @@ def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
     assert service_rows["notifications"]
 
 
-def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypatch):
+def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypatch, caplog):
     """If the compare-and-set ever moved fewer rows than were locked (someone else's change), the
     batch rolls back and each case goes through the per-case service: each still moves exactly once."""
     scenes = [case_in_state("open", now=START) for _ in range(3)]
     after = scenes[0].case.respond_by + timedelta(seconds=5)
     rule = sweeps.EXPIRY_RULES[0]
-    real_expired = sweeps._expired
+    real_still_due = sweeps._still_due
     calls = []
 
-    def expired_with_one_case_gone_on_the_update(rule, now):
+    def one_case_gone_by_the_update(rule, now):
         calls.append(now)
-        queryset = real_expired(rule, now)
+        queryset = real_still_due(rule, now)
         return queryset if len(calls) == 1 else queryset.exclude(pk=scenes[0].case.pk)
 
-    monkeypatch.setattr(sweeps, "_expired", expired_with_one_case_gone_on_the_update)
+    monkeypatch.setattr(sweeps, "_still_due", one_case_gone_by_the_update)
 
     assert sweeps.expire_batch(rule, now=after, limit=10) == (3, 3)
 
+    assert "redoing them one by one" in caplog.text
     for scene in scenes:
         case = scene.refresh()
         assert case.status == "escalated"

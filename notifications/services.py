@@ -432,9 +432,15 @@ def notification_deliver(*, notification_id: int, connection=None, now: datetime
     if not claimed:
         return "not_claimed"
     ours = Notification.objects.filter(pk=notification_id, email_claim=claim)
-    notification = Notification.objects.select_related(
-        "recipient", "recipient__preferences", "case__company", "case__payment__product"
-    ).get(pk=notification_id)
+    notification = (
+        Notification.objects.select_related(
+            "recipient", "recipient__preferences", "case__company", "case__payment__product"
+        )
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None:  # its recipient was deleted meanwhile
+        return "not_claimed"
     if not _still_wants_email(notification):
         # Turned off (or the address removed) after the change: the in-app entry is enough.
         ours.update(email_status=EmailStatus.SKIPPED, email_claim=None, email_next_attempt_at=None)

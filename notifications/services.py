@@ -6,10 +6,12 @@ concerned, and an email unless the recipient turned Resolution Center emails off
 are not emailed: they work from the reviewer queue in the admin, which shows how long each case has
 waited, and one email per escalation to every reviewer would drown them.
 
-Delivery is at-least-once made exactly-once by a compare-and-set claim: a deliverer moves a row
-from ``pending`` to ``sending`` with its own claim token, sends, and marks it ``sent`` only while its
-claim holds. A failed send goes back to ``pending`` with exponential backoff; the every-minute sweep
+Delivery: a deliverer claims a row by compare-and-set (``pending`` -> ``sending`` with its own claim
+token), sends, and marks it ``sent`` only while its claim holds, so racing deliverers send it once. A
+failed send goes back to ``pending`` with exponential backoff; the every-minute sweep
 (``notifications_deliver_due``) re-queues anything due, including claims left by a crashed worker.
+The one gap no database can close: a crash between the mail server accepting a message and the row
+being marked sent resends it, with the same Message-ID, so mail systems can drop the duplicate.
 """
 
 import logging
@@ -79,14 +81,14 @@ def _now(now: datetime | None) -> datetime:
 
 # --- who hears about what ------------------------------------------------------------------------
 
-BOTH = ((CUSTOMER, None), (MERCHANT, None))
+BOTH = (CUSTOMER, MERCHANT)
 _BY_ACTION = {
     Action.OPENED: BOTH,
-    Action.INFO_REQUESTED: ((CUSTOMER, None),),
-    Action.REPLIED: ((MERCHANT, None),),
-    Action.ACCEPTED: ((CUSTOMER, None),),
-    Action.DENIED: ((CUSTOMER, None),),
-    Action.WITHDRAWN: ((MERCHANT, None),),
+    Action.INFO_REQUESTED: (CUSTOMER,),
+    Action.REPLIED: (MERCHANT,),
+    Action.ACCEPTED: (CUSTOMER,),
+    Action.DENIED: (CUSTOMER,),
+    Action.WITHDRAWN: (MERCHANT,),
     Action.AUTO_REFUNDED: BOTH,
     Action.ESCALATED: BOTH,
     Action.REPLY_EXPIRED: BOTH,
@@ -109,7 +111,7 @@ def _parties(event: CaseEvent) -> list[tuple[str, str]]:
     """(party, notification kind) pairs this timeline event notifies; [] for most events."""
     action = event.action
     if action in _BY_ACTION:
-        return [(party, action) for party, _ in _BY_ACTION[action]]
+        return [(party, action) for party in _BY_ACTION[action]]
     if action in (Action.APPEALED, Action.APPEAL_WAIVED):
         # The appellant knows what they did; the other side needs to hear it.
         return [(party, action) for party in _other_party(event.actor_kind)]

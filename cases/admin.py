@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
@@ -117,16 +117,12 @@ class WaitingCompanyFilter(admin.SimpleListFilter):
     LIMIT = 50
 
     def lookups(self, request, model_admin):
-        # Read the (small) queue through its partial index first; as a subquery the planner walked
-        # every company and probed its cases instead (140 ms vs a few ms at 100,000 cases).
-        waiting = set(
-            Case.objects.filter(status__in=AWAITING_REVIEWER_STATES)
-            .order_by()
-            .values_list("company_id", flat=True)
-            .distinct()
-        )
+        # Companies in name order, each probed in the partial index case_reviewer_queue_company,
+        # stopping at LIMIT. (Reading every waiting company's id first and sending them back as an
+        # IN list cost ~100 ms with 100,000 cases spread over 4,500 companies; this costs ~6 ms.)
+        waiting = Case.objects.filter(company_id=OuterRef("pk"), status__in=AWAITING_REVIEWER_STATES)
         companies = list(
-            Company.objects.filter(pk__in=waiting).order_by("name").values_list("pk", "name")[: self.LIMIT]
+            Company.objects.filter(Exists(waiting)).order_by("name").values_list("pk", "name")[: self.LIMIT]
         )
         selected = self.value()
         if selected and selected.isdigit() and int(selected) not in {pk for pk, _ in companies}:

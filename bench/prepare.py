@@ -123,8 +123,11 @@ def build_targets(*, claims: int, replies: int, run_label: str) -> list[Target]:
             )
         )
 
-    # The merchant case page: an open case of the busy company with one of the longest timelines.
-    candidates = list(Case.objects.filter(company=busy, status=CaseStatus.OPEN).order_by("pk")[:300])
+    # The merchant case page: an open case of the busy company with one of the longest timelines
+    # (any of its cases once a sweep has moved them all).
+    candidates = list(Case.objects.filter(company=busy, status=CaseStatus.OPEN).order_by("pk")[:300]) or list(
+        Case.objects.filter(company=busy).order_by("pk")[:300]
+    )
     event_counts = dict(
         Case.objects.filter(pk__in=[c.pk for c in candidates]).annotate(n=Count("events")).values_list("pk", "n")
     )

@@ -188,7 +188,7 @@ class ScratchDatabase:
             self.name = f"{self.source_name}_sweep"
             self.url = parsed._replace(path=f"/{self.name}").geturl()
         else:
-            self.source_path = Path(parsed.path)
+            self.source_path = Path("/" + parsed.path.lstrip("/"))  # sqlite:////abs/path
             self.path = self.source_path.with_name(self.source_path.stem + "-sweep.sqlite3")
             self.url = f"sqlite:///{self.path}"
 
@@ -328,7 +328,7 @@ def ms(microseconds: float) -> str:
 
 def render(context: dict) -> str:
     lines = [
-        f"# Benchmark: {context['database']}, scale {context['scale']}",
+        f"# Benchmark: {context['database']}",
         "",
         f"Run {context['when']} on {context['machine']}. wrk: {CONNECTIONS} connections, 1 thread, "
         f"{DURATION}s per row after {WARMUP}s of warm-up; gunicorn: 2 sync workers, production settings "
@@ -339,15 +339,14 @@ def render(context: dict) -> str:
         "| page | requests/s | p50 | p95 | p99 | × baseline | queries/request | goal | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-    baseline = context["baseline_rps"]
     for row in context["rows"]:
         if row.get("skipped"):
             lines.append(f"| {row['label']} | – | – | – | – | – | – | {row['goal']} | {row['skipped']} |")
             continue
         result = row["result"]
-        ratio = result["rps"] / baseline if baseline else 0
+        ratio = row.get("ratio", 1.0)
         queries = "–" if row["queries"] is None else str(row["queries"])
-        bad = result["bad_status"] + result["connect_errors"] + result["read_errors"] + result["timeouts"]
+        bad = round(result["bad_status"] + result["connect_errors"] + result["read_errors"] + result["timeouts"])
         label = row["label"] + (f" ({bad} failed)" if bad else "")
         lines.append(
             f"| {label} | {result['rps']:.0f} | {ms(result['p50'])} | {ms(result['p95'])} | {ms(result['p99'])} "
@@ -430,10 +429,11 @@ def main() -> None:
             if target.path and not target.posts:
                 wrk(wrk_path, port, target, seconds=WARMUP, connections=2)
         rss_start = server.worker_rss_mb()
-        baseline_results = []
-        order = [*targets, targets[0]]  # the baseline again at the end: drift shows
-        for index, target in enumerate(order):
-            goal = {"baseline": "", "read": f"≥ {GOAL_READ}×", "write": f"≥ {GOAL_WRITE}×"}[target.kind]
+        # The baseline runs right before every page: other work on a shared machine moves both
+        # alike, and each page is compared with the baseline measured next to it.
+        baseline_target, baseline_runs = targets[0], []
+        for target in targets[1:]:
+            goal = {"read": f"≥ {GOAL_READ}×", "write": f"≥ {GOAL_WRITE}×"}[target.kind]
             if target.note:
                 rows.append({"label": target.label, "goal": goal, "skipped": target.note, "kind": target.kind})
                 continue
@@ -446,31 +446,55 @@ def main() -> None:
                         handle.write(f"{path}\t{cookie}\t{body}\n")
                 post_file = Path(handle.name)
                 post_files.append(post_file)
-            log(f"load: {target.label}")
+            log(f"load: baseline, then {target.label}")
+            baseline = wrk(wrk_path, port, baseline_target, seconds=DURATION, connections=CONNECTIONS)
+            baseline_runs.append(baseline)
             result = wrk(wrk_path, port, target, seconds=DURATION, connections=CONNECTIONS, post_file=post_file)
-            label = target.label
-            if target.kind == "baseline":
-                baseline_results.append(result["rps"])
-                label += " — start" if index == 0 else " — end"
-            rows.append({"label": label, "result": result, "queries": target.queries, "goal": goal, "key": target.key})
-            rows[-1]["kind"] = target.kind
+            rows.append(
+                {
+                    "label": target.label,
+                    "result": result,
+                    "queries": target.queries,
+                    "goal": goal,
+                    "key": target.key,
+                    "kind": target.kind,
+                    "baseline_rps": baseline["rps"],
+                }
+            )
             if target.posts and result["requests"] > len(target.posts) - RESERVED_POSTS:
                 notes.append(f"- {target.label}: more requests than prepared targets; the repeats were refused.")
+        baseline_row = {
+            "label": f"{baseline_target.label}, mean of {len(baseline_runs)} runs",
+            "result": {
+                key: sum(run[key] for run in baseline_runs) / len(baseline_runs)
+                for key in ("rps", "p50", "p95", "p99", "bad_status", "connect_errors", "read_errors", "timeouts")
+            },
+            "queries": baseline_target.queries,
+            "goal": "",
+            "met": "",
+            "kind": "baseline",
+        }
+        rows.insert(0, baseline_row)
+        rps = [run["rps"] for run in baseline_runs]
+        notes.append(
+            f"- Baseline requests/s ranged {min(rps):.0f}–{max(rps):.0f} over the run (other work on the "
+            "machine); each page's ratio is to the baseline run just before it."
+        )
         rss_end = server.worker_rss_mb()
     finally:
         server.stop()
         for post_file in post_files:
             post_file.unlink(missing_ok=True)
 
-    baseline_rps = sum(baseline_results) / len(baseline_results)
+    baseline_rps = baseline_row["result"]["rps"]
     for row in rows:
         if row.get("skipped") or row["kind"] == "baseline":
             row.setdefault("met", "")
             continue
-        ratio = row["result"]["rps"] / baseline_rps
+        row["ratio"] = row["result"]["rps"] / row["baseline_rps"]
         needed = GOAL_READ if row["kind"] == "read" else GOAL_WRITE
         failed = row["result"]["bad_status"] > 0
-        row["met"] = "yes" if ratio >= needed and not failed else "**no**"
+        row["met"] = "yes" if row["ratio"] >= needed and not failed else "**no**"
     by_key = {row.get("key"): row for row in rows if "result" in row}
     if "list_all_p1" in by_key and "list_all_p1000" in by_key:
         first, deep = by_key["list_all_p1"]["result"], by_key["list_all_p1000"]["result"]
@@ -529,10 +553,10 @@ def main() -> None:
         "baseline_rps": baseline_rps,
         "others": others,
         "sweep": sweep_rows,
-        "notes": notes
-        or [
-            "Queries per request: one request after a warm-up one, through Django's test client with "
-            "CaptureQueriesContext (PostgreSQL's per-request connection health check is not counted)."
+        "notes": [
+            *notes,
+            "- Queries per request: one request after a warm-up one, through Django's test client with "
+            "CaptureQueriesContext (PostgreSQL's per-request connection health check is not counted).",
         ],
     }
     report = render(context)

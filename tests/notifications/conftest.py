@@ -8,7 +8,6 @@ import time_machine
 from django.core import mail
 
 from notifications.models import Notification, UserPreferences
-from tests.browser.conftest import chromium, new_page, screenshot  # noqa: F401 - the browser fixtures, for test_browser.py
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ run: install
 	PY=$(PY) scripts/run_dev.sh
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 lint: install
 	$(VENV)/bin/ruff check .

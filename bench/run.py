@@ -70,8 +70,14 @@ def ensure_wrk() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         log("wrk is missing; installing Debian's package")
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
-        found = shutil.which("wrk")
+        for step in (["apt-get", "install", "-y", "-q", "wrk"], ["apt-get", "update", "-q"]):
+            subprocess.run(step, check=False, stdout=subprocess.DEVNULL)
+            found = shutil.which("wrk")
+            if found:
+                break
+        if not found:  # the package lists were stale: install again after the update
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL)
+            found = shutil.which("wrk")
     if not found:
         sys.exit("wrk is not installed: `apt-get install wrk` (Debian's package), then run `make bench` again.")
     return found

@@ -8,12 +8,14 @@ them looks outside that company. Each page costs a fixed number of queries whate
 
 import base64
 import binascii
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
+from django.core.cache import caches
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
@@ -229,9 +231,44 @@ TAB_LABELS = [
 ]
 
 
+# --- short-lived counts ---------------------------------------------------------------------------
+# The status tabs' counts and the dispute rate cost two aggregate queries over a busy company's
+# cases and payments on every list view, yet change slowly: the "page_counts" cache keeps them a few
+# seconds (settings: a dummy, i.e. always counted afresh, outside production). Each company's keys
+# carry a version that merchant_counts_forget() bumps after the merchant's own action, so the
+# merchant sees its change at once. The "N open resolutions" button is never cached.
+
+
+def _counts_version(cache, company_id: int) -> int:
+    return cache.get_or_set(f"merchant-counts-version:{company_id}", 1)
+
+
+def _remembered(company_id: int, name: str, compute):
+    cache = caches["page_counts"]
+    key = f"merchant-counts:{company_id}:{_counts_version(cache, company_id)}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value)
+    return value
+
+
+def merchant_counts_forget(*, company_id: int) -> None:
+    """Drop the company's cached tab counts and dispute rate (call after a change to its cases)."""
+    cache = caches["page_counts"]
+    key = f"merchant-counts-version:{company_id}"
+    with contextlib.suppress(ValueError):  # not cached: nothing to forget
+        cache.incr(key)
+
+
 def case_status_tabs(*, company_id: int, filters: CaseFilters) -> list[StatusTab]:
-    """Counts per status tab from ONE grouped query; they follow the reason and date filters so
-    each tab's number is what clicking it would list."""
+    """Counts per status tab from ONE grouped query (kept a few seconds, see _remembered); they
+    follow the reason and date filters so each tab's number is what clicking it would list."""
+    scope = f"tabs:{filters.reason}:{filters.opened_from}:{filters.opened_to}:{filters.tz}"
+    return _remembered(company_id, scope, lambda: _case_status_tabs(company_id=company_id, filters=filters))
+
+
+def _case_status_tabs(*, company_id: int, filters: CaseFilters) -> list[StatusTab]:
     counts = dict(
         _cases_outside_status(company_id=company_id, filters=filters)
         .order_by()
@@ -416,8 +453,14 @@ class DisputeRate:
 
 def company_dispute_rate(*, company_id: int, now: datetime | None = None) -> DisputeRate:
     """Cases opened in the last 30 days divided by payments made in the last 30 days (both
-    counted in one query, each over its own (company, time) index range)."""
-    now = now or timezone.now()
+    counted in one query, each over its own (company, time) index range). Without ``now``, the
+    rate is kept a few seconds (see _remembered)."""
+    if now is None:
+        return _remembered(company_id, "dispute-rate", lambda: _company_dispute_rate(company_id, timezone.now()))
+    return _company_dispute_rate(company_id, now)
+
+
+def _company_dispute_rate(company_id: int, now: datetime) -> DisputeRate:
     since = now - DISPUTE_RATE_WINDOW
 
     def counted(queryset):

@@ -11,6 +11,7 @@ import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,6 +47,7 @@ from ..selectors_merchant import (
     company_display_currency,
     company_dispute_rate,
     membership_get_for_merchant,
+    merchant_counts_forget,
     payment_history_for_customer,
     payment_page_for_merchant,
 )
@@ -274,6 +276,8 @@ def _case_action(request, membership, case_id: int, *, name: str, form_class, ac
         submission_release(request)
         case = _case_for(request, membership, case_id)  # show the case as it is now
         return _case_page(request, membership, case, forms={name: form}, error=error.message, status=status_for(error))
+    # The service has committed: the list's tabs and dispute rate must show this change at once.
+    transaction.on_commit(lambda: merchant_counts_forget(company_id=membership.company_id))
     messages.success(request, done)
     return redirect("merchant:case", company_id=membership.company_id, case_id=case.pk)
 

@@ -169,6 +169,14 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# "page_counts" holds the Resolution Center's status-tab counts and dispute rate for a few seconds
+# (cases.selectors_merchant). A dummy here, so development and tests always count afresh;
+# production.py gives it a real, short-lived cache.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "page_counts": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
+
 # Resolution Center rules (DOMAIN.md)
 RESOLUTION = {
     "RESPONSE_DAYS": 7,

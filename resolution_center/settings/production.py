@@ -33,6 +33,17 @@ required("DATABASE_URL", "where the database is, e.g. postgres://user:password@h
 DATABASES = {"default": {**DATABASES["default"], "CONN_HEALTH_CHECKS": True}}
 
 DEBUG = False
+# The status tabs' counts and the dispute rate, kept a few seconds (a busy company's list is read
+# far more often than those numbers change; the merchant's own actions clear them at once). Shared
+# by every worker through Redis when there is one, else per worker process.
+CACHES = {
+    **CACHES,  # noqa: F405
+    "page_counts": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "TIMEOUT": 10}  # noqa: F405
+        if REDIS_URL  # noqa: F405
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "page-counts", "TIMEOUT": 10}
+    ),
+}
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # HTTPS only. Behind a reverse proxy, gunicorn trusts its X-Forwarded-Proto (FORWARDED_ALLOW_IPS

@@ -3,6 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from payments.formatting import format_money
 from payments.models import ActorKind
 
 from .models import Case, CaseOutcome, CaseStatus
@@ -193,3 +198,51 @@ def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[Timelin
         rows.append(((message.created_at, 1, message.pk), entry))
     rows.sort(key=lambda row: row[0])
     return [entry for _, entry in rows]
+
+
+# --- the Resolution Center list's rows ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MerchantCaseRow:
+    """One row of the merchant's case list, every cell already a string: rendering 20 rows through
+    {% url %}, the money tag and four date filters cost ~0.7 ms a row (most of the page's time)."""
+
+    case: Case
+    url: str
+    amount: str
+    reason: str
+    headline: str
+    deadline_iso: str
+    deadline_text: str
+    opened_iso: str
+    opened_text: str
+
+
+_URL_ID_PLACEHOLDER = 987654321987
+
+
+def merchant_case_rows(cases, *, company_id: int) -> list[MerchantCaseRow]:
+    """The list's rows, with dates in the current time zone (as the template's date filter shows
+    them) and each case's link built from one reversed URL."""
+    url_template = reverse("merchant:case", kwargs={"company_id": company_id, "case_id": _URL_ID_PLACEHOLDER})
+    url_head, _, url_tail = url_template.rpartition(str(_URL_ID_PLACEHOLDER))
+    rows = []
+    for case in cases:
+        payment = case.payment
+        deadline = timezone.localtime(case.next_deadline_at) if case.next_deadline_at else None
+        opened = timezone.localtime(case.opened_at)
+        rows.append(
+            MerchantCaseRow(
+                case=case,
+                url=f"{url_head}{case.pk}{url_tail}",
+                amount=format_money(payment.amount_cents, payment.currency),
+                reason=case.get_reason_display(),
+                headline=status_text(case, ActorKind.MERCHANT).headline,
+                deadline_iso=date_format(deadline, "c") if deadline else "",
+                deadline_text=date_format(deadline, "j M Y, H:i T") if deadline else "",
+                opened_iso=date_format(opened, "c"),
+                opened_text=date_format(opened, "j M Y"),
+            )
+        )
+    return rows

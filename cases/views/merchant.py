@@ -37,7 +37,7 @@ from ..forms.merchant import (
     money_for_input,
 )
 from ..models import Case, CaseStatus
-from ..presentation import case_timeline_entries, status_text
+from ..presentation import case_timeline_entries, merchant_case_rows, status_text
 from ..selectors import case_get_for_merchant
 from ..selectors_merchant import (
     InvalidCursor,
@@ -148,7 +148,7 @@ def _case_list_page(request, membership, form: CaseFilterForm):
         "filters": filters,
         "errors": errors,
         "page": page,
-        "cases": [(case, status_text(case, ActorKind.MERCHANT)) for case in page.rows],
+        "rows": merchant_case_rows(page.rows, company_id=company.pk),
         "tabs": tabs,
         **_page_links(base, request.GET, page),
         "export_url": _url(reverse("merchant:cases-export", kwargs={"company_id": company.pk}), request.GET),

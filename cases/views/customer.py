@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from payments.formatting import format_money
 from payments.models import ActorKind
 from payments.selectors import payment_list_for_customer
 from resolution_center.exceptions import ApplicationError
@@ -20,7 +21,7 @@ from resolution_center.exceptions import ApplicationError
 from .. import services
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
 from ..models import Case, CaseStatus
-from ..presentation import case_timeline_entries, status_text
+from ..presentation import case_timeline_entries, local_date, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
 from .common import status_for, submission_claim, submission_release
 
@@ -44,6 +45,9 @@ def orders(request):
     """Every payment of the signed-in customer, newest first, with its case or why none can open."""
     now = timezone.now()
     page = Paginator(payment_list_for_customer(customer=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each cell built here once rather than through {% url %}, the money tag and date filters per row.
+    case_url = url_with_id("cases:case-detail", "case_id")
+    open_url = url_with_id("cases:case-open", "payment_id")
     rows = []
     for payment in page:
         case = _case_of(payment)
@@ -51,6 +55,11 @@ def orders(request):
             {
                 "payment": payment,
                 "case": case,
+                "amount": format_money(payment.amount_cents, payment.currency),
+                "refunded": format_money(payment.refunded_cents, payment.currency) if payment.refunded_cents else "",
+                "paid_iso": local_date(payment.paid_at, "c"),
+                "paid_text": local_date(payment.paid_at, "j M Y"),
+                "url": case_url(case.pk) if case else open_url(payment.pk),
                 "status": status_text(case, CUSTOMER) if case else None,
                 "refusal": None
                 if case

@@ -48,8 +48,12 @@ S = CaseStatus
 class Case(ConcurrentTransitionMixin, models.Model):
     payment = models.OneToOneField("payments.Payment", on_delete=models.PROTECT, related_name="case")
     # Denormalised from the payment so that the merchant and customer lists need no join.
-    company = models.ForeignKey("payments.Company", on_delete=models.PROTECT, related_name="cases")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
+    # No single-column indexes on company and customer: case_company_* and case_customer_opened lead
+    # with them and serve every lookup by either, and each index costs the deadline sweep's UPDATE.
+    company = models.ForeignKey("payments.Company", on_delete=models.PROTECT, related_name="cases", db_index=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     reason = models.CharField(max_length=32, choices=CaseReason.choices)
     description = models.TextField()
     status = FSMField(default=CaseStatus.OPEN, choices=CaseStatus.choices, protected=True, db_index=False)

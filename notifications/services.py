@@ -347,12 +347,24 @@ def notifications_for_system_events(*, event: CaseEvent, case_ids: list[int], ou
 def notifications_enqueue_delivery(*, ids: list[int]) -> None:
     """Queue delivery tasks in chunks. If the broker is unreachable the rows stay ``pending`` and the
     every-minute sweep queues them again, so nothing is lost."""
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
     chunk = conf("DELIVERY_CHUNK")
-    for start in range(0, len(ids), chunk):
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    if Conf.ORM and not Conf.SYNC and len(chunks) > 1:
+        # The database broker: one transaction for all the chunks (one commit, not one per task;
+        # the sweep queues dozens per batch). If it fails, none is queued and the sweep re-queues them.
         try:
-            async_task("notifications.tasks.notifications_deliver", ids[start : start + chunk], group="notifications")
+            with transaction.atomic(using=Conf.ORM):
+                for part in chunks:
+                    async_task("notifications.tasks.notifications_deliver", part, group="notifications")
+        except Exception:
+            log.exception("Could not queue notification delivery; the sweep will retry it")
+        return
+    for part in chunks:
+        try:
+            async_task("notifications.tasks.notifications_deliver", part, group="notifications")
         except Exception:
             log.exception("Could not queue notification delivery; the sweep will retry it")
 

@@ -103,17 +103,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 condition=Q(next_deadline_at__isnull=False),
                 name="case_running_deadline",
             ),
-            models.Index(
-                fields=["status", "escalated_at"],
-                condition=Q(status__in=["escalated", "appealed"]),
-                name="case_reviewer_queue",
-            ),
             # The Resolution Center's order (nearest deadline first, then id) within a company, for
             # every status at once: the list walks it from the keyset position instead of sorting
             # all of a busy company's cases on every page (page 1,000 costs what page 1 does).
             models.Index(fields=["company", "next_deadline_at", "id"], name="case_company_deadline"),
             # The admin queue's order across both reviewer states (oldest wait first), so a page
-            # of it reads 50 index entries instead of sorting the whole queue.
+            # of it reads 50 index entries instead of sorting the whole queue. It serves the queue
+            # of one state too (EXPLAIN: 50 appeals in 0.3 ms with 28,000 cases waiting), so there is
+            # no (status, escalated_at) index for the sweep's escalations to maintain as well.
             models.Index(
                 fields=["escalated_at", "id"],
                 condition=Q(status__in=["escalated", "appealed"]),

@@ -164,7 +164,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     search_fields = ("customer__email", "company__name")
     search_id_field = "payment_id"
     search_help_text = "Payment id, customer email or company name."
-    # Oldest wait first; appeals set escalated_at too. Matches the partial index case_reviewer_queue.
+    # Oldest wait first; appeals set escalated_at too. Matches the partial index case_reviewer_queue_order.
     ordering = (F("escalated_at").asc(nulls_last=True), "id")
     list_per_page = 50
     # No second COUNT(*) over every case; no per-filter facet counts.

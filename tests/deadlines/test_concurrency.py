@@ -2,51 +2,21 @@
 together by a barrier. Several sweeps share the work (SKIP LOCKED) and move each case once; a
 party's answer racing the sweep at the deadline has exactly one winner, and the timeline says which."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.db import connections
 
 from cases import services, sweeps
 from cases.models import Case, CaseEvent, CaseOutcome, CaseStatus
 from notifications import services as notification_services
 from notifications.models import EmailStatus, Notification
 from payments.models import Refund
-from resolution_center.exceptions import ApplicationError
 from tests.factories import CompanyFactory, PaymentFactory, UserFactory, merchant_of
+from tests.racing import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-def race(*calls):
-    """Run each call in its own thread and connection, released at once; ("ok", result) or
-    ("refused", ApplicationError) per call. Anything else fails the test."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = ("ok", call())
-        except ApplicationError as error:
-            results[index] = ("refused", error)
-        except BaseException as error:  # noqa: BLE001 - asserted on below
-            results[index] = ("crashed", error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    crashed = [result[1] for result in results if result[0] == "crashed"]
-    assert not crashed, f"racing threads crashed: {crashed!r}"
-    return results
 
 
 def overdue_cases(count: int, *, company, merchant) -> list[Case]:

@@ -131,10 +131,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return f"Case #{self.pk}"
 
     @property
-    def is_closed(self) -> bool:
-        return self.status == CaseStatus.FINAL
-
-    @property
     def info_requests_left(self) -> int:
         return max(0, settings.RESOLUTION["MAX_INFO_REQUESTS"] - self.info_requests_count)
 

@@ -10,7 +10,7 @@ from django.http import Http404
 from payments.models import ActorKind, Membership, Payment
 from payments.selectors import is_member
 
-from .models import AWAITING_MERCHANT_STATES, Attachment, Case, CaseEvent, Message, Visibility
+from .models import Attachment, Case, CaseEvent, Message, Visibility
 
 security_log = logging.getLogger("resolution_center.security")
 
@@ -69,11 +69,6 @@ def case_messages(*, case: Case, viewer: str) -> QuerySet[Message]:
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
-
-
-def open_resolutions_count(*, company_id: int) -> int:
-    """The number on the merchant's "N open resolutions" button: cases waiting on the merchant."""
-    return Case.objects.filter(company_id=company_id, status__in=AWAITING_MERCHANT_STATES).count()
 
 
 def attachment_get_for_user(*, user, attachment_id: int) -> Attachment:

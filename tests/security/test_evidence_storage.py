@@ -4,23 +4,20 @@ configured — tested over real HTTP against a local S3 server (moto's)."""
 import urllib.error
 import urllib.request
 import uuid
-from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
-import time_machine
 from django.conf import settings as django_settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.urls import reverse
 
 from cases.models import Attachment
 from resolution_center.storage import evidence_storage
-from tests.factories import UserFactory
+from tests.factories import CompanyFactory, UserFactory, merchant_of
 
-from .conftest import POLYGLOT_PNG_HTML
+from .conftest import PNG_HEADER, POLYGLOT_PNG_HTML
 from .s3_server import CheckingMotoServer
 
 ACCESS_KEY, SECRET_KEY = "AKIATESTEVIDENCE", "evidence-test-secret"
@@ -119,55 +116,96 @@ def test_s3_upload_lands_in_the_private_bucket(bucket, stored):
     assert all(grant["Grantee"]["Type"] == "CanonicalUser" for grant in grants)
 
 
+def _case_pages(case) -> dict[str, str]:
+    """Every page that lists the case's files, for the people who may see each one."""
+    return {
+        "customer": reverse("cases:case-detail", args=[case.pk]),
+        "merchant": reverse("merchant:case", args=[case.company_id, case.pk]),
+        "reviewer_user": reverse("admin:cases_case_change", args=[case.pk]),
+    }
+
+
 @pytest.mark.django_db
-def test_s3_signed_url_returns_the_bytes_unsigned_url_refused(stored):
-    """The storage's URL is signed and valid for 60 seconds: fetched over HTTP it returns the file;
-    the same address without the signature is refused with 403."""
-    url = default_storage.url(stored.file.name)
-    query = parse_qs(urlsplit(url).query)
-    assert query["X-Amz-Expires"] == ["60"] and "X-Amz-Signature" in query
-
-    status, body, _ = _fetch(url)
-    assert (status, body) == (200, POLYGLOT_PNG_HTML)
-
-    unsigned = url.split("?", 1)[0]
-    status, body, _ = _fetch(unsigned)
+def test_s3_object_fetched_without_credentials_refused(bucket, stored):
+    """The file's own address in the bucket, fetched by someone without the platform's keys (a
+    guessed or leaked address), is refused with 403 and none of the file's bytes."""
+    address = f"{bucket.meta.endpoint_url}/{bucket.bucket_name}/{stored.file.name}"
+    status, body, _ = _fetch(address)
     assert status == 403
-    assert body != POLYGLOT_PNG_HTML
+    assert PNG_HEADER not in body
 
 
 @pytest.mark.django_db
-def test_s3_expired_signed_url_refused(stored):
-    """A signed URL handed out more than 60 seconds ago no longer works."""
-    with time_machine.travel(timezone.now() - timedelta(seconds=90), tick=False):
-        old_url = default_storage.url(stored.file.name)
-    status, body, _ = _fetch(old_url)
-    assert status == 403
-    assert b"Request has expired" in body
+@pytest.mark.parametrize("who", ["customer", "merchant", "reviewer_user"])
+def test_s3_download_view_for_party_returns_exact_bytes_as_attachment(request, client, stored, who):
+    """On S3, the case's customer, a member of its company and a reviewer each get the file from
+    /files/<id>/ with its exact bytes, as a download under its original name (never inline), typed
+    from the sniffed content, with nosniff, a sandboxing CSP and no caching."""
+    client.force_login(request.getfixturevalue(who))
 
+    response = client.get(reverse("cases:attachment-download", args=[stored.pk]))
 
-@pytest.mark.django_db
-def test_s3_signed_url_with_extended_lifetime_refused(stored):
-    """Editing the URL to live longer breaks its signature: a leaked link cannot be stretched."""
-    url = default_storage.url(stored.file.name)
-    stretched = url.replace("X-Amz-Expires=60", "X-Amz-Expires=604800")
-    assert stretched != url
-    status, body, _ = _fetch(stretched)
-    assert status == 403
-    assert b"SignatureDoesNotMatch" in body
-
-
-@pytest.mark.django_db
-def test_s3_download_view_streams_after_access_check(client, stored, customer):
-    """On S3 the download page still checks access first, then streams the file itself — as a PNG
-    attachment with nosniff — so no signed URL ever reaches the browser; others get 404."""
-    client.force_login(customer)
-    response = client.get(f"/files/{stored.pk}/")
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"].startswith("attachment;")
-    assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == POLYGLOT_PNG_HTML
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'attachment; filename="proof.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response["Cache-Control"] == "private, no-store"
+    assert "Location" not in response
 
-    client.force_login(UserFactory())
-    assert client.get(f"/files/{stored.pk}/").status_code == 404
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["other_customer", "other_merchant"])
+def test_s3_download_view_for_stranger_is_404_without_bytes(client, stored, who):
+    """Another customer, or a merchant of another company, asking for the file gets a plain 404
+    with none of its bytes — the same answer as for a file that does not exist."""
+    stranger = UserFactory() if who == "other_customer" else merchant_of(CompanyFactory())
+    client.force_login(stranger)
+
+    response = client.get(reverse("cases:attachment-download", args=[stored.pk]))
+    missing = client.get(reverse("cases:attachment-download", args=[stored.pk + 1000]))
+
+    assert (response.status_code, missing.status_code) == (404, 404)
+    assert PNG_HEADER not in response.content
+
+
+@pytest.mark.django_db
+def test_s3_download_view_signed_out_redirects_to_sign_in(client, stored):
+    """Someone not signed in is sent to the sign-in page and gets none of the file."""
+    url = reverse("cases:attachment-download", args=[stored.pk])
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.django_db
+def test_s3_download_view_object_gone_from_bucket_is_404(client, bucket, stored, customer):
+    """If the object has disappeared from the bucket, the customer gets a 404 saying the file is
+    no longer available, not a server error."""
+    bucket.delete_object(Bucket=bucket.bucket_name, Key=stored.file.name)
+    client.force_login(customer)
+
+    response = client.get(reverse("cases:attachment-download", args=[stored.pk]))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["customer", "merchant", "reviewer_user"])
+def test_s3_case_page_for_party_links_download_view_never_bucket(request, client, s3_endpoint, bucket, stored, who):
+    """The case page each party sees links the file to /files/<id>/ and nowhere else: its HTML
+    holds no address of the S3 server or the bucket, no object key and no signature."""
+    client.force_login(request.getfixturevalue(who))
+
+    response = client.get(_case_pages(stored.case)[who])
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert f'href="/files/{stored.pk}/"' in html
+    assert "proof.png" in html
+    host_and_port = urlsplit(s3_endpoint).netloc
+    for leak in (host_and_port, bucket.bucket_name, stored.file.name, "X-Amz-", "Signature=", "amazonaws"):
+        assert leak not in html, leak

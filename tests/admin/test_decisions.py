@@ -5,8 +5,11 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.test import Client
+from django.utils import timezone
 
 from cases import services
 from cases.models import Case, CaseEvent, CaseStatus, Message, Visibility
@@ -33,18 +36,22 @@ def flash(response) -> list[str]:
 
 
 def test_decide_refund_on_escalated_case_accepts_without_moving_money_until_final(reviewer_client, reviewer_user):
-    """A reviewer's refund on an escalated case moves it to accepted with the merchant's 7-day appeal
-    window; no money moves until the decision is final, and then exactly one refund is made."""
+    """A reviewer's refund on an escalated case moves it to accepted with the merchant's appeal
+    window ending exactly APPEAL_DAYS (7) days after the decision; no money moves until the
+    decision is final, and then exactly one refund is made."""
     case = escalated_case(amount_cents=4200)
+    decided_at = timezone.now().replace(microsecond=0)
 
-    response = decide(reviewer_client, case, "refund", note="The seller never shipped.")
+    with time_machine.travel(decided_at, tick=False):
+        response = decide(reviewer_client, case, "refund", note="The seller never shipped.")
 
     assert response.status_code == 302
     assert response["Location"] == case_url(case, "change")
     case.refresh_from_db()
     assert case.status == CaseStatus.ACCEPTED
     assert case.decided_by == reviewer_user
-    assert case.appeal_by is not None
+    assert settings.RESOLUTION["APPEAL_DAYS"] == 7
+    assert case.appeal_by == case.next_deadline_at == decided_at + timedelta(days=7)
     assert not Refund.objects.filter(payment_id=case.payment_id).exists()
     assert not BalanceCredit.objects.exists()
     assert any("refund decided" in text for text in flash(response))
@@ -72,15 +79,19 @@ def test_decide_credit_on_escalated_case_credits_balance_at_once_and_closes(revi
 
 
 def test_decide_merchant_wins_on_escalated_case_denies_with_customer_appeal_window(reviewer_client):
-    """Merchant wins: the case is denied, the customer may appeal for 7 days, no money moves."""
+    """Merchant wins: the case is denied, the customer may appeal until exactly APPEAL_DAYS (7)
+    days after the decision, no money moves."""
     case = escalated_case()
+    decided_at = timezone.now().replace(microsecond=0)
 
-    response = decide(reviewer_client, case, "merchant_wins")
+    with time_machine.travel(decided_at, tick=False):
+        response = decide(reviewer_client, case, "merchant_wins")
 
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.DENIED
-    assert case.appeal_by is not None
+    assert settings.RESOLUTION["APPEAL_DAYS"] == 7
+    assert case.appeal_by == case.next_deadline_at == decided_at + timedelta(days=7)
     assert not Refund.objects.exists()
     assert not BalanceCredit.objects.exists()
 
@@ -351,8 +362,9 @@ def test_merchant_and_customer_are_refused_every_action(client, action, data, pa
     assert snapshot(case) == before
 
 
-def test_inactive_reviewer_is_refused(client, reviewer_user):
-    """A deactivated reviewer can no longer decide."""
+def test_inactive_reviewer_decision_redirected_to_login_nothing_changes(client, reviewer_user):
+    """A deactivated reviewer can no longer decide: their session no longer signs them in, so the
+    decision is sent to the admin login and the case, its timeline and the money stay as they were."""
     case = escalated_case()
     reviewer_user.is_active = False
     reviewer_user.save()
@@ -361,7 +373,8 @@ def test_inactive_reviewer_is_refused(client, reviewer_user):
 
     response = decide(client, case, "credit")
 
-    assert response.status_code in (302, 403)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
     assert snapshot(case) == before
 
 

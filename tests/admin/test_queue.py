@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -118,8 +119,10 @@ def test_queue_search_by_customer_email_and_company_name(reviewer_client):
 
 @pytest.mark.parametrize("term", ["not-a-number", "99999999999999999999999", "#", "0"])
 def test_queue_search_with_odd_terms_answers_200_and_no_cases(reviewer_client, term):
-    """Searching words or huge numbers never errors; it just finds nothing."""
-    escalated_case()
+    """Searching words or huge numbers never errors; it just finds nothing, though the queue
+    without the search lists the waiting case."""
+    waiting = escalated_case()
+    assert listed_cases(reviewer_client.get(QUEUE)) == [waiting.pk]
 
     response = reviewer_client.get(QUEUE, {"q": term})
 
@@ -162,12 +165,17 @@ def test_queue_query_count_with_search_and_filters_does_not_grow(reviewer_client
     assert len(with_many) == len(with_one)
 
 
-def test_case_decided_leaves_the_queue(reviewer_client, reviewer_user):
-    """A credited case is final and no longer waits in the queue."""
-    case = escalated_case()
+def test_case_credited_leaves_the_queue_others_stay(reviewer_client, reviewer_user):
+    """A credited case is final and no longer waits in the queue; the case still waiting stays,
+    and the credited one is still found under "All states"."""
+    case = escalated_case(waited_days=3)
+    other = escalated_case(waited_days=1)
+    assert listed_cases(reviewer_client.get(QUEUE)) == [case.pk, other.pk]
+
     services.case_decide(case=case, actor=reviewer_user, decision="credit", note="Credited.")
 
-    assert listed_cases(reviewer_client.get(QUEUE)) == []
+    assert listed_cases(reviewer_client.get(QUEUE)) == [other.pk]
+    assert case.pk in listed_cases(reviewer_client.get(QUEUE, {"state": "all"}))
 
 
 def test_all_states_lists_newest_case_first(reviewer_client):
@@ -196,10 +204,15 @@ def test_case_page_query_count_does_not_grow_with_the_timeline(reviewer_client, 
 
 @pytest.mark.parametrize("object_id", ["abc", "999999"])
 def test_case_page_for_unknown_case_redirects_with_a_message(reviewer_client, object_id):
-    """A mistyped or unknown case id is not a server error."""
+    """A mistyped or unknown case id is not a server error: the reviewer is sent to the admin
+    home with a message naming the id that was not found."""
     response = reviewer_client.get(f"/admin/cases/case/{object_id}/change/")
 
     assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"case with ID “{object_id}” doesn’t exist. Perhaps it was deleted?"
+    ]
 
 
 def test_queue_pages_keep_the_order_across_pages(reviewer_client, monkeypatch):

@@ -2,9 +2,11 @@
 resolutions" button follows, and bad input gets a clear message, a 4xx and nothing half-saved."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -77,15 +79,29 @@ def test_accept_without_confirmation_is_refused_and_changes_nothing(signed_in, c
     assert not Refund.objects.filter(case=case).exists()
 
 
-def test_deny_with_confirmation_starts_customer_appeal_window(signed_in, company):
-    """Deny with the box ticked moves the case to denied with the customer's 7 days to appeal."""
-    case = open_case(company)
-    response = signed_in.post(action_url("deny", case), {"confirm": "on", "note": "Delivered on Monday."})
-    assert response.status_code == 302
+def test_deny_with_confirmation_sets_appeal_by_seven_days_later_and_shows_it(signed_in, company, merchant):
+    """Deny with the box ticked moves the case to denied with the customer's appeal window ending
+    exactly APPEAL_DAYS (7) days after the denial; the page the merchant lands on says so, with the
+    date and the time left, and no money moves."""
+    denied_at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    with time_machine.travel(denied_at, tick=False):
+        signed_in.force_login(merchant)  # a session started at the frozen time, whatever today is
+        case = open_case(company)
+        response = signed_in.post(action_url("deny", case), {"confirm": "on", "note": "Delivered on Monday."})
+        page = signed_in.get(response["Location"]).content.decode()
+
+    assert settings.RESOLUTION["APPEAL_DAYS"] == 7
+    appeal_by = denied_at + timedelta(days=settings.RESOLUTION["APPEAL_DAYS"])
+    assert response.status_code == 302 and response["Location"] == case_url(case)
     case.refresh_from_db()
     assert case.status == CaseStatus.DENIED
-    assert case.appeal_by is not None
+    assert case.appeal_by == appeal_by == datetime(2026, 3, 9, 9, 30, tzinfo=UTC)
+    assert case.next_deadline_at == appeal_by
     assert not Refund.objects.filter(case=case).exists()
+    deadline = re.search(r'<p class="deadline">(.*?)</p>', page, re.S).group(1)
+    assert "Appeal possible until" in deadline
+    assert '<time datetime="2026-03-09T09:30:00+00:00">9 Mar 2026, 09:30 UTC</time>' in deadline
+    assert "(UTC; 1\xa0week left)" in deadline
 
 
 def test_deny_without_confirmation_is_refused(signed_in, company):

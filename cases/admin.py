@@ -24,14 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from payments.admin import IdSearchMixin, ReadOnlyModelAdmin
-from payments.formatting import format_money
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Refund
-from resolution_center.exceptions import (
-    ApplicationError,
-    ConcurrentUpdateError,
-    InvalidTransitionError,
-    NotAllowedError,
-)
+from resolution_center.exceptions import ApplicationError, http_status_for
+from resolution_center.formatting import format_money
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
 from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
@@ -67,14 +62,6 @@ def _waited(case: Case, now: datetime) -> str:
     if case.status not in AWAITING_REVIEWER_STATES or case.escalated_at is None:
         return "—"
     return timesince(case.escalated_at, now)
-
-
-def _status_for(error: ApplicationError) -> int:
-    if isinstance(error, NotAllowedError):
-        return 403
-    if isinstance(error, InvalidTransitionError | ConcurrentUpdateError):
-        return 409
-    return 400
 
 
 class CaseStateFilter(admin.SimpleListFilter):
@@ -422,7 +409,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             result = perform(form.cleaned_data)
         except ApplicationError as error:
             messages.error(request, error.message)
-            return self._case_page_again(request, case_id, prefix, form, status=_status_for(error))
+            return self._case_page_again(request, case_id, prefix, form, status=http_status_for(error))
         messages.success(request, success(result))
         return redirect("admin:cases_case_change", case_id)
 

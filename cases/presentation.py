@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from payments.formatting import format_money
 from payments.models import ActorKind
+from resolution_center.formatting import format_money
 
 from .models import Case, CaseOutcome, CaseStatus
 
@@ -143,7 +143,7 @@ def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[Timelin
     show, so they are left out; an event whose note repeats the message posted with it (a
     request for information) shows the message once.
     """
-    from payments.formatting import format_money
+    from resolution_center.formatting import format_money
 
     from .models import CaseEvent
     from .selectors import case_messages, case_timeline

@@ -10,15 +10,11 @@ from math import ceil
 
 from django.conf import settings
 
-from resolution_center.exceptions import ApplicationError
+from resolution_center.exceptions import RateLimitedError
 
 from .models import Case
 
 WINDOW = timedelta(hours=1)
-
-
-class RateLimitedError(ApplicationError):
-    """Too many actions in a short time; the message says when to try again."""
 
 
 def case_open_rate_check(*, customer, now: datetime) -> None:

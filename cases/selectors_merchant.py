@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from payments.formatting import MINOR_UNITS
 from payments.models import Company, Membership, Payment
+from resolution_center.formatting import MINOR_UNITS
 
 from .models import ACTIVE_STATES, AWAITING_MERCHANT_STATES, Case, CaseStatus
 from .selectors import _not_found

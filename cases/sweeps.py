@@ -1,8 +1,7 @@
 """The deadline sweep (run every minute by the task cluster, see cases/tasks.py).
 
-It moves every case whose clock ran out — ``open`` past ``respond_by`` to ``escalated``,
-``info_requested`` past ``reply_by`` to ``denied``, ``accepted``/``denied`` past ``appeal_by`` to
-``final`` — and sends each "24 hours left" reminder once.
+It applies every clock declared in cases/expiry_rules.py to the cases whose deadline passed, and
+sends each "24 hours left" reminder once.
 
 Why it is safe to run anywhere, any number of times, at once:
 
@@ -15,34 +14,36 @@ Why it is safe to run anywhere, any number of times, at once:
   committed, with the same result.
 * The state change, its timeline event and its notifications commit together, or not at all.
 
-The non-money moves are set-based (per batch: one UPDATE, one INSERT … SELECT of timeline rows, one
-of notifications per notified side; no model object per case) and write exactly the rows the
-per-case services in cases/services.py write
+The non-money moves are set-based (per batch: one UPDATE of ``rule.fields(now)``, one INSERT … SELECT
+of timeline rows, and the notifications recorded by the notifications app from
+``case_events_appended_in_bulk``; no model object per case) and write exactly the rows the per-case
+``cases.services.deadlines.case_expire`` writes from the same rule
 (tests/deadlines/test_bulk_equals_per_case.py holds them equal). Refunds go case by case through
-``case_finalize_expired``, because each one calls the refund gateway.
+``case_expire``, because each one calls the refund gateway.
 """
 
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from notifications.messages import reminder_note
-from notifications.services import notifications_for_system_events
 from payments.models import ActorKind
 from resolution_center.exceptions import ApplicationError
 
-from . import services
-from .models import Case, CaseEvent, CaseOutcome, CaseStatus, Visibility
+from .expiry_rules import FINALIZE_REFUND, REMINDED_PARTY, REMINDER_WINDOW, RULE_BY_STATUS, SET_BASED_RULES, ExpiryRule
+from .models import Case, CaseEvent, Visibility
+from .services.deadlines import case_expire
+from .signals import case_events_appended_in_bulk
 
 log = logging.getLogger(__name__)
-S = CaseStatus
+# The reminder is a timeline row only the reminded side sees.
+PARTY_VISIBILITY = {ActorKind.CUSTOMER: Visibility.CUSTOMER, ActorKind.MERCHANT: Visibility.MERCHANT}
 
 DEFAULTS = {
     "BATCH_SIZE": 1000,
@@ -55,90 +56,10 @@ DEFAULTS = {
     # worker of every cluster can take batches of it.
     "FAN_OUT": 4,
 }
-REMINDER_WINDOW = timedelta(hours=24)
-# Who must act before the running deadline of each state, and so gets the reminder.
-REMINDER_VISIBILITY = {
-    S.OPEN: Visibility.MERCHANT,
-    S.INFO_REQUESTED: Visibility.CUSTOMER,
-    S.ACCEPTED: Visibility.MERCHANT,
-    S.DENIED: Visibility.CUSTOMER,
-}
 
 
 def conf(key: str):
     return {**DEFAULTS, **getattr(settings, "DEADLINE_SWEEP", {})}[key]
-
-
-def _no_deadlines() -> dict:
-    return {"respond_by": None, "reply_by": None, "appeal_by": None, "next_deadline_at": None}
-
-
-def _escalate_fields(now: datetime) -> dict:
-    return {**_no_deadlines(), "status": S.ESCALATED, "escalated_at": now, "updated_at": now}
-
-
-def _deny_unanswered_fields(now: datetime) -> dict:
-    appeal_by = now + timedelta(days=settings.RESOLUTION["APPEAL_DAYS"])
-    return {
-        **_no_deadlines(),
-        "status": S.DENIED,
-        "appeal_by": appeal_by,
-        "next_deadline_at": appeal_by,
-        "decided_by_kind": ActorKind.SYSTEM,
-        "updated_at": now,
-    }
-
-
-def _finalize_denied_fields(now: datetime) -> dict:
-    return {**_no_deadlines(), "status": S.FINAL, "outcome": CaseOutcome.DENIED, "updated_at": now, "closed_at": now}
-
-
-@dataclass(frozen=True)
-class ExpiryRule:
-    """One clock that runs out: the set-based twin of one per-case service."""
-
-    name: str
-    from_status: str
-    to_status: str
-    deadline_field: str
-    action: str
-    note: str
-    fields: Callable[[datetime], dict]
-    per_case: Callable[..., bool]
-
-
-EXPIRY_RULES = (
-    ExpiryRule(
-        "escalated",
-        S.OPEN,
-        S.ESCALATED,
-        "respond_by",
-        CaseEvent.Action.ESCALATED,
-        "The merchant did not answer within 7 days.",
-        _escalate_fields,
-        services.case_escalate_overdue,
-    ),
-    ExpiryRule(
-        "denied",
-        S.INFO_REQUESTED,
-        S.DENIED,
-        "reply_by",
-        CaseEvent.Action.REPLY_EXPIRED,
-        "The customer did not reply within 7 days.",
-        _deny_unanswered_fields,
-        services.case_deny_unanswered,
-    ),
-    ExpiryRule(
-        "finalized",
-        S.DENIED,
-        S.FINAL,
-        "appeal_by",
-        CaseEvent.Action.FINALIZED,
-        "",
-        _finalize_denied_fields,
-        services.case_finalize_expired,
-    ),
-)
 
 
 @dataclass
@@ -249,24 +170,25 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
                 from_state=rule.from_status,
                 to_state=rule.to_status,
                 visibility=Visibility.EVERYONE,
-                note=rule.note,
+                note=rule.note(),
                 now=now,
             )
             _events_append(template=event, case_ids=ids)
-            notifications_for_system_events(event=event, case_ids=ids, outcome=fields.get("outcome", ""))
+            case_events_appended_in_bulk.send(sender=CaseEvent, event=event, case_ids=ids, outcome=rule.outcome)
             return len(ids), len(ids)
     except _ChangedUnderUs as changed:
         log.warning("Deadline sweep: %s; redoing them one by one", changed)
-        return len(changed.case_ids), sum(1 for case_id in changed.case_ids if rule.per_case(case=case_id, now=now))
+        redone = sum(1 for case_id in changed.case_ids if case_expire(case=case_id, now=now, only=(rule,)))
+        return len(changed.case_ids), redone
 
 
 def refund_batch(*, now: datetime, limit: int, refused: set[int]) -> tuple[int, int]:
     """Make final up to ``limit`` reviewer refunds whose appeal window closed, each through
-    ``case_finalize_expired`` (it calls the refund gateway). A refund the gateway refuses leaves
+    ``case_expire`` (it calls the refund gateway). A refund the gateway refuses leaves
     its case as it was (its savepoint rolls back) and is tried again by the next sweep."""
     with transaction.atomic():
         due = (
-            Case.objects.filter(status=S.ACCEPTED, next_deadline_at__lt=now, appeal_by__lt=now)
+            _expired(FINALIZE_REFUND, now)
             .exclude(pk__in=refused)
             .order_by("next_deadline_at", "pk")
             .values_list("pk", flat=True)
@@ -275,7 +197,7 @@ def refund_batch(*, now: datetime, limit: int, refused: set[int]) -> tuple[int, 
         moved = 0
         for case_id in ids:
             try:
-                moved += services.case_finalize_expired(case=case_id, now=now)
+                moved += case_expire(case=case_id, now=now, only=(FINALIZE_REFUND,))
             except ApplicationError as error:
                 refused.add(case_id)
                 log.warning("Deadline sweep: case %s could not be made final: %s", case_id, error.message)
@@ -286,7 +208,7 @@ def _reminder_due(now: datetime):
     not_sent_for_this_deadline = Q(reminder_sent_for__isnull=True) | ~Q(reminder_sent_for=F("next_deadline_at"))
     return Case.objects.filter(
         not_sent_for_this_deadline,
-        status__in=list(REMINDER_VISIBILITY),
+        status__in=list(REMINDED_PARTY),
         next_deadline_at__gt=now,
         next_deadline_at__lte=now + REMINDER_WINDOW,
     )
@@ -315,12 +237,12 @@ def remind_batch(*, now: datetime, limit: int) -> tuple[int, int]:
                 action=CaseEvent.Action.REMINDER,
                 from_state=status,
                 to_state=status,
-                visibility=REMINDER_VISIBILITY[status],
-                note=reminder_note(status),
+                visibility=PARTY_VISIBILITY[REMINDED_PARTY[status]],
+                note=RULE_BY_STATUS[status].reminder_note(),
                 now=now,
             )
             _events_append(template=event, case_ids=case_ids)
-            notifications_for_system_events(event=event, case_ids=case_ids)
+            case_events_appended_in_bulk.send(sender=CaseEvent, event=event, case_ids=case_ids, outcome="")
         return len(ids), len(ids)
 
 
@@ -354,7 +276,7 @@ def deadlines_sweep(
             on_backlog()
         return True
 
-    for rule in EXPIRY_RULES:
+    for rule in SET_BASED_RULES:
         while True:
             picked, moved = expire_batch(rule, now=clock(), limit=batch_size)
             setattr(result, rule.name, getattr(result, rule.name) + moved)

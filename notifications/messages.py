@@ -8,6 +8,7 @@ time zone) and when the in-app list is drawn; they are not part of these texts.
 from dataclasses import dataclass
 from datetime import datetime
 
+from cases.expiry_rules import REMINDER_WINDOW, RULE_BY_STATUS
 from cases.models import CaseEvent, CaseOutcome, CaseReason, CaseStatus
 from payments.models import ActorKind
 
@@ -245,29 +246,26 @@ def _reviewer_message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str,
     )
 
 
-REMINDER_TEXT = {
-    CaseStatus.OPEN: (
-        "to answer",
-        "Accept, deny or request more information before the deadline, or the platform decides.",
-    ),
+# What the reminded side should do before the deadline; "to answer" etc. and who is reminded are
+# declared with the rule in cases/expiry_rules.py.
+REMINDER_NEXT_STEP = {
+    CaseStatus.OPEN: "Accept, deny or request more information before the deadline, or the platform decides.",
     CaseStatus.INFO_REQUESTED: (
-        "to reply",
-        "Reply to the merchant's question before the deadline, or the case closes in their favour.",
+        "Reply to the merchant's question before the deadline, or the case closes in their favour."
     ),
-    CaseStatus.ACCEPTED: ("to appeal", "Appeal before the deadline if you disagree; otherwise the refund is made."),
-    CaseStatus.DENIED: ("to appeal", "Appeal before the deadline if you disagree; otherwise the decision is final."),
+    CaseStatus.ACCEPTED: "Appeal before the deadline if you disagree; otherwise the refund is made.",
+    CaseStatus.DENIED: "Appeal before the deadline if you disagree; otherwise the decision is final.",
 }
 
 
-def reminder_note(status: str) -> str:
-    """The timeline note of a "24 hours left" reminder."""
-    to_do, _ = REMINDER_TEXT[status]
-    return f"Reminder sent: less than 24 hours left {to_do}."
-
-
 def _reminder(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
-    to_do, next_step = REMINDER_TEXT[e.to_state]
-    return (f"less than 24 hours left {to_do}", f"The deadline {to_do} is less than 24 hours away.", next_step)
+    to_do = RULE_BY_STATUS[e.to_state].to_do
+    hours = int(REMINDER_WINDOW.total_seconds() // 3600)
+    return (
+        f"less than {hours} hours left {to_do}",
+        f"The deadline {to_do} is less than {hours} hours away.",
+        REMINDER_NEXT_STEP[e.to_state],
+    )
 
 
 COMPOSERS = {

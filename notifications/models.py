@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from cases.models import CaseEvent
+
 
 class UserPreferences(models.Model):
     """Per-user settings: the time zone deadlines are shown in, and the Resolution Center emails toggle."""
@@ -18,22 +20,29 @@ class UserPreferences(models.Model):
         return f"Preferences of {self.user}"
 
 
-class NotificationKind(models.TextChoices):
-    OPENED = "opened", "Case opened"
-    INFO_REQUESTED = "info_requested", "More information requested"
-    REPLIED = "replied", "Customer replied"
-    ACCEPTED = "accepted", "Accepted and refunded"
-    DENIED = "denied", "Denied"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    AUTO_REFUNDED = "auto_refunded", "Refunded automatically"
-    ESCALATED = "escalated", "Escalated to the platform"
-    REPLY_EXPIRED = "reply_expired", "Closed: no reply in time"
-    DECIDED = "decided", "Reviewer decision"
-    APPEALED = "appealed", "Appealed"
-    APPEAL_WAIVED = "appeal_waived", "Appeal waived"
-    FINALIZED = "finalized", "Decision became final"
-    REVIEWER_MESSAGE = "reviewer_message", "Message from a reviewer"
-    REMINDER = "reminder", "24 hours left"
+# The timeline actions that notify someone (notifications.services.routing decides whom), with the
+# timeline's own values and labels, plus the one kind that is not a timeline action.
+_NOTIFYING_ACTIONS = (
+    CaseEvent.Action.OPENED,
+    CaseEvent.Action.INFO_REQUESTED,
+    CaseEvent.Action.REPLIED,
+    CaseEvent.Action.ACCEPTED,
+    CaseEvent.Action.DENIED,
+    CaseEvent.Action.WITHDRAWN,
+    CaseEvent.Action.AUTO_REFUNDED,
+    CaseEvent.Action.ESCALATED,
+    CaseEvent.Action.REPLY_EXPIRED,
+    CaseEvent.Action.DECIDED,
+    CaseEvent.Action.APPEALED,
+    CaseEvent.Action.APPEAL_WAIVED,
+    CaseEvent.Action.FINALIZED,
+    CaseEvent.Action.REMINDER,
+)
+NotificationKind = models.TextChoices(
+    "NotificationKind",
+    [(action.name, (action.value, action.label)) for action in _NOTIFYING_ACTIONS]
+    + [("REVIEWER_MESSAGE", ("reviewer_message", "Message from a reviewer"))],
+)
 
 
 class EmailStatus(models.TextChoices):

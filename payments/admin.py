@@ -5,7 +5,8 @@ products are ordinary admin for superusers."""
 
 from django.contrib import admin
 
-from .formatting import format_money
+from resolution_center.formatting import format_money
+
 from .models import BalanceCredit, Company, Membership, Payment, Product, Refund
 
 

@@ -24,3 +24,20 @@ class NotEligibleError(ApplicationError):
 
 class ConcurrentUpdateError(ApplicationError):
     """Somebody else changed the row first; the action was not applied."""
+
+
+class RateLimitedError(ApplicationError):
+    """Too many actions in a short time; the message says when to try again."""
+
+
+def http_status_for(error: ApplicationError) -> int:
+    """The HTTP status a refused action answers with, on every page and in admin: never a 500 for
+    something the user did."""
+    if isinstance(error, NotAllowedError):
+        return 403
+    if isinstance(error, RateLimitedError):
+        return 429
+    # The case (or payment) moved on since the page was drawn: a conflict with its current state.
+    if isinstance(error, InvalidTransitionError | ConcurrentUpdateError | NotEligibleError):
+        return 409
+    return 400

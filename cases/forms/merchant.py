@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
-from payments.formatting import MINOR_UNITS, SYMBOLS, parse_money
+from resolution_center.formatting import MINOR_UNITS, SYMBOLS, parse_money
 
 from ..models import CaseReason, CaseStatus
 from ..selectors_merchant import CaseFilters, minor_units_to_decimal

@@ -1,6 +1,6 @@
 from django import template
 
-from payments.formatting import format_money
+from resolution_center.formatting import format_money
 
 register = template.Library()
 

@@ -1,35 +1,14 @@
-"""What every page of the product shares: turning a refused action into a 4xx page, and the
-one-time token that makes a second click on the same form do nothing."""
+"""What every page of the product shares: the one-time token that makes a second click on the same
+form do nothing. (A refused action's 4xx status is resolution_center.exceptions.http_status_for.)"""
 
 import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from resolution_center.exceptions import (
-    ApplicationError,
-    ConcurrentUpdateError,
-    InvalidTransitionError,
-    NotAllowedError,
-    NotEligibleError,
-)
-
 from ..models import FormSubmission
-from ..ratelimit import RateLimitedError
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def status_for(error: ApplicationError) -> int:
-    """The HTTP status a refused action answers with: never a 500 for something the user did."""
-    if isinstance(error, NotAllowedError):
-        return 403
-    if isinstance(error, RateLimitedError):
-        return 429
-    # The case (or payment) moved on since the page was drawn: a conflict with its current state.
-    if isinstance(error, InvalidTransitionError | ConcurrentUpdateError | NotEligibleError):
-        return 409
-    return 400
 
 
 def _token(request) -> str | None:

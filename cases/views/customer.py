@@ -13,17 +13,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from payments.formatting import format_money
 from payments.models import ActorKind
 from payments.selectors import payment_list_for_customer
-from resolution_center.exceptions import ApplicationError
+from resolution_center.exceptions import ApplicationError, http_status_for
+from resolution_center.formatting import format_money
 
 from .. import services
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
 from ..models import Case, CaseStatus
 from ..presentation import case_timeline_entries, local_date, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
-from .common import status_for, submission_claim, submission_release
+from .common import submission_claim, submission_release
 
 PAGE_SIZE = 20
 CUSTOMER = ActorKind.CUSTOMER
@@ -97,7 +97,7 @@ def case_open(request, payment_id: int):
                 form.add_error(None, error.message)
                 refusal = services.case_open_refusal(payment=payment, customer=request.user)
                 existing = Case.objects.filter(payment_id=payment.pk).first()
-                status = status_for(error)
+                status = http_status_for(error)
             else:
                 messages.success(request, _opened_message(case))
                 return redirect("cases:case-detail", case_id=case.pk)
@@ -203,7 +203,9 @@ def _case_action(request, case_id: int, *, form_class, form_name: str, run, done
     except ApplicationError as error:
         submission_release(request)
         case.refresh_from_db()
-        return _render_case(request, case, status=status_for(error), error=error.message, failed=form_name, form=form)
+        return _render_case(
+            request, case, status=http_status_for(error), error=error.message, failed=form_name, form=form
+        )
     messages.success(request, done)
     return redirect("cases:case-detail", case_id=case.pk)
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 from payments.models import ActorKind, Membership
 from payments.selectors import companies_for_merchant
 from payments.services import company_auto_refund_update
-from resolution_center.exceptions import ApplicationError
+from resolution_center.exceptions import ApplicationError, http_status_for
 
 from .. import services
 from ..forms.merchant import (
@@ -51,7 +51,7 @@ from ..selectors_merchant import (
     payment_history_for_customer,
     payment_page_for_merchant,
 )
-from .common import status_for, submission_claim, submission_release
+from .common import submission_claim, submission_release
 
 # 20 rows, as on the customer pages; a busy merchant's 20,000 cases make 1,000 pages.
 PAGE_SIZE = 20
@@ -275,7 +275,9 @@ def _case_action(request, membership, case_id: int, *, name: str, form_class, ac
     except ApplicationError as error:
         submission_release(request)
         case = _case_for(request, membership, case_id)  # show the case as it is now
-        return _case_page(request, membership, case, forms={name: form}, error=error.message, status=status_for(error))
+        return _case_page(
+            request, membership, case, forms={name: form}, error=error.message, status=http_status_for(error)
+        )
     # The service has committed: the list's tabs and dispute rate must show this change at once.
     transaction.on_commit(lambda: merchant_counts_forget(company_id=membership.company_id))
     messages.success(request, done)
@@ -445,7 +447,7 @@ def auto_respond(request, membership):
                     message=form.cleaned_data["message"],
                 )
             except ApplicationError as refused:
-                status, error = status_for(refused), refused.message
+                status, error = http_status_for(refused), refused.message
             else:
                 messages.success(request, "Auto respond settings saved.")
                 return redirect("merchant:auto-respond", company_id=company.pk)

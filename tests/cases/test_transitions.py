@@ -89,16 +89,22 @@ def test_request_info_by_anyone_but_the_merchant_is_refused(who):
 
 @pytest.mark.parametrize("status", ["info_requested", "escalated", "denied", "final"])
 def test_request_info_outside_open_is_refused(status):
-    """More information can only be requested while the case is open."""
+    """More information can only be requested while the case is open; while the customer owes a
+    reply the merchant is told to wait for it."""
     scene = case_in_state(status)
     message = assert_refused(
         lambda: services.case_request_info(
             case=scene.case, actor=scene.merchant, message="?", now=scene.later(hours=1)
         ),
         InvalidTransitionError,
-        "so you can no longer request more information",
     )
-    assert CaseStatus(status).label.lower() in message
+    if status == "info_requested":
+        assert message == "You are waiting for the customer's reply; you can ask again once they have answered."
+    else:
+        assert (
+            message
+            == f"This case is {CaseStatus(status).label.lower()}, so you can no longer request more information."
+        )
     assert_unchanged(scene, status)
 
 

@@ -1,7 +1,8 @@
 """The sweep's set-based batches write exactly the rows the per-case services write.
 
-The rules for what a passing deadline does live in cases/services.py (one case at a time); the
-sweep does the same for a thousand cases with one UPDATE and bulk inserts. These tests run both on
+What a passing deadline does is declared once, in cases/expiry_rules.py; the per-case service
+(cases.services.deadlines.case_expire) applies a rule to one case, and the sweep applies the same
+rule to a thousand cases with one UPDATE and bulk inserts. These tests run both on
 twin cases and compare every column a person could see: the case, its new timeline rows, and the
 notifications with their wording.
 """
@@ -11,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cases import sweeps
+from cases.expiry_rules import REMINDED_PARTY, RULE_BY_STATUS, SET_BASED_RULES
 from cases.models import Case, CaseEvent, Visibility
-from notifications.messages import reminder_note
+from cases.services import case_expire
 from notifications.models import Notification, UserPreferences
 from notifications.services import notifications_for_events
 from payments.models import Membership
@@ -97,18 +99,18 @@ def last_ids() -> tuple[int, int]:
     )
 
 
-@pytest.mark.parametrize("rule", sweeps.EXPIRY_RULES, ids=lambda rule: rule.name)
+@pytest.mark.parametrize("rule", SET_BASED_RULES, ids=lambda rule: rule.name)
 def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
     """For each deadline the sweep handles in bulk, a case moved by the batch looks exactly like its
     twin moved by the per-case service: same fields, same timeline rows, same notifications."""
-    status = {"escalated": "open", "denied": "info_requested", "finalized": "denied"}[rule.name]
+    status = rule.from_status
     by_service = with_everyone(case_in_state(status, now=START))
     by_batch = with_everyone(case_in_state(status, now=START))
     after = getattr(by_service.case, rule.deadline_field) + timedelta(seconds=5)
     assert getattr(by_batch.case, rule.deadline_field) == getattr(by_service.case, rule.deadline_field)
 
     marks = last_ids()
-    assert rule.per_case(case=by_service.case.pk, now=after) is True
+    assert case_expire(case=by_service.case.pk, now=after, only=(rule,)) is True
     service_rows = snapshot(by_service, *marks)
     marks = last_ids()
     assert sweeps.expire_batch(rule, now=after, limit=10) == (1, 1)
@@ -125,7 +127,7 @@ def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypa
     batch rolls back and each case goes through the per-case service: each still moves exactly once."""
     scenes = [case_in_state("open", now=START) for _ in range(3)]
     after = scenes[0].case.respond_by + timedelta(seconds=5)
-    rule = sweeps.EXPIRY_RULES[0]
+    rule = RULE_BY_STATUS["open"]
     real_still_due = sweeps._still_due
     calls = []
 
@@ -146,7 +148,7 @@ def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypa
         assert Notification.objects.filter(case=case, kind="escalated", recipient=scene.customer).count() == 1
 
 
-@pytest.mark.parametrize("status", list(sweeps.REMINDER_VISIBILITY))
+@pytest.mark.parametrize("status", list(REMINDED_PARTY))
 def test_bulk_reminders_write_the_same_rows_as_the_per_event_path(status):
     """A reminder written by the sweep's batch has the same timeline row and notifications as the
     same reminder event run through notifications_for_events (the path every service uses)."""
@@ -161,8 +163,8 @@ def test_bulk_reminders_write_the_same_rows_as_the_per_event_path(status):
         action=CaseEvent.Action.REMINDER,
         from_state=status,
         to_state=status,
-        visibility=sweeps.REMINDER_VISIBILITY[status],
-        note=reminder_note(status),
+        visibility=sweeps.PARTY_VISIBILITY[REMINDED_PARTY[status]],
+        note=RULE_BY_STATUS[status].reminder_note(),
         created_at=at,
     )
     notifications_for_events(events=[event])

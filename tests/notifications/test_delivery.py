@@ -11,9 +11,9 @@ from django.db import transaction
 
 from cases import services
 from cases.models import CaseEvent, Visibility
-from cases.tasks import deadlines_sweep
 from notifications import services as notification_services
 from notifications.models import EmailStatus, Notification
+from notifications.tasks import notifications_deliver_due
 from tests.factories import CompanyFactory, PaymentFactory, UserFactory, case_in_state, merchant_of
 
 from .conftest import START, prefer
@@ -52,9 +52,10 @@ def denied_case_notification(clock):
     return notification
 
 
-def sweep_at(moment) -> dict:
+def sweep_at(moment) -> int:
+    """The every-minute safety net at ``moment``: how many emails it queued."""
     with time_machine.travel(moment, tick=False):
-        return deadlines_sweep()
+        return notifications_deliver_due()
 
 
 def test_delivery_that_raises_is_retried_after_backoff_and_delivered_once(flaky, denied_case_notification):
@@ -70,10 +71,10 @@ def test_delivery_that_raises_is_retried_after_backoff_and_delivered_once(flaky,
     assert "SMTPServerDisconnected" in notification.email_last_error
     assert mail.outbox == []
 
-    assert sweep_at(START + timedelta(seconds=59))["emails_queued"] == 0
+    assert sweep_at(START + timedelta(seconds=59)) == 0
     assert mail.outbox == []
-    assert sweep_at(START + timedelta(seconds=61))["emails_queued"] == 1
-    assert sweep_at(START + timedelta(minutes=5))["emails_queued"] == 0
+    assert sweep_at(START + timedelta(seconds=61)) == 1
+    assert sweep_at(START + timedelta(minutes=5)) == 0
 
     assert len(mail.outbox) == 1
     notification.refresh_from_db()
@@ -186,8 +187,8 @@ def test_emails_turned_off_before_delivery_are_not_sent_but_stay_in_the_list(den
 
 def test_email_whose_task_never_ran_is_sent_by_the_sweep_after_the_grace_period(denied_case_notification):
     """If the process died between commit and queueing, the every-minute sweep sends the email."""
-    assert sweep_at(START + timedelta(seconds=30))["emails_queued"] == 0
-    assert sweep_at(START + timedelta(seconds=61))["emails_queued"] == 1
+    assert sweep_at(START + timedelta(seconds=30)) == 0
+    assert sweep_at(START + timedelta(seconds=61)) == 1
 
     assert len(mail.outbox) == 1
 
@@ -199,8 +200,8 @@ def test_claim_left_by_a_crashed_deliverer_is_handed_back_after_it_expires(denie
         email_status=EmailStatus.SENDING, email_attempts=1, email_next_attempt_at=START + timedelta(minutes=5)
     )
 
-    assert sweep_at(START + timedelta(minutes=4))["emails_queued"] == 0
-    assert sweep_at(START + timedelta(minutes=6))["emails_queued"] == 1
+    assert sweep_at(START + timedelta(minutes=4)) == 0
+    assert sweep_at(START + timedelta(minutes=6)) == 1
 
     assert len(mail.outbox) == 1
     assert Notification.objects.get(pk=notification.pk).email_status == EmailStatus.SENT

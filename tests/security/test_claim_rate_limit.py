@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case
-from cases.ratelimit import RateLimitedError
+from resolution_center.exceptions import RateLimitedError
 from tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
+from cases.policy import user_is_reviewer
+from cases.selectors import UserSides
 from resolution_center.page_frame import page_frame
-
-from ..selectors import UserSides
-from ..services import user_is_reviewer
 
 register = template.Library()
 

@@ -14,11 +14,18 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        "name": "notifications-deliver-due",
+        "func": "notifications.tasks.notifications_deliver_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]
 
 
 class Command(BaseCommand):
-    help = "Create or update the task cluster's schedules (the every-minute deadline sweep)."
+    help = "Create or update the task cluster's schedules (the deadline sweep and the email safety net, every minute)."
 
     @transaction.atomic
     def handle(self, *args, **options):

@@ -1,0 +1,357 @@
+"""Who may do what on a case, now: the one rulebook.
+
+``case_actions_for`` answers, for any person, any case and any moment, every action of
+``CaseAction``: allowed, or refused with the plain-words reason and the kind of refusal (the wrong
+person is a ``NotAllowedError``, the wrong moment an ``InvalidTransitionError``). The services call
+``case_action_require`` as their guard, so a refusal raised by a service is the same sentence the
+page would have shown; the customer's, the merchant's and the reviewers' pages render exactly the
+allowed actions, and the API will publish them as ``available_actions``.
+
+Why a plain function and not django-fsm's ``conditions=``/``permission=``: the FSM graph answers
+"may this state move to that one", while a person also needs *why not* ("the deadline passed on …",
+"you already asked 3 times"), and several actions (messages, a reviewer's question) change no
+state at all. The graph in models.py stays the last line of defence inside ``services.base.move``.
+
+Each rule checks, in this order: who the person is on the case, the state, the clock, then counts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from django.conf import settings
+
+from payments.models import ActorKind
+from payments.selectors import is_member
+from resolution_center.exceptions import ApplicationError, InvalidTransitionError, NotAllowedError
+from resolution_center.formatting import format_deadline_utc
+
+from .models import Case, CaseStatus
+
+S = CaseStatus
+
+
+class CaseAction(StrEnum):
+    ACCEPT = "accept"
+    DENY = "deny"
+    REQUEST_INFO = "request_info"
+    REPLY = "reply"
+    MESSAGE = "message"
+    WITHDRAW = "withdraw"
+    APPEAL = "appeal"
+    WAIVE_APPEAL = "waive_appeal"
+    DECIDE = "decide"
+    DECIDE_APPEAL = "decide_appeal"
+    ASK_PARTY = "ask_party"
+
+
+# What each action is called in a refusal ("… so you can no longer <doing>").
+DOING = {
+    CaseAction.ACCEPT: "accept it",
+    CaseAction.DENY: "deny it",
+    CaseAction.REQUEST_INFO: "request more information",
+    CaseAction.REPLY: "reply to an information request",
+    CaseAction.MESSAGE: "add a message",
+    CaseAction.WITHDRAW: "withdraw it",
+    CaseAction.APPEAL: "appeal",
+    CaseAction.WAIVE_APPEAL: "waive the appeal",
+    CaseAction.DECIDE: "decide it as an escalated case",
+    CaseAction.DECIDE_APPEAL: "decide it as an appeal",
+    CaseAction.ASK_PARTY: "ask a party for information",
+}
+
+
+@dataclass(frozen=True)
+class CaseActionAnswer:
+    action: CaseAction
+    allowed: bool
+    reason: str = ""
+    # The refusal's kind, raised by case_action_require: NotAllowedError or InvalidTransitionError.
+    refusal: type[ApplicationError] | None = None
+
+
+def user_is_reviewer(user) -> bool:
+    """A platform reviewer: active staff holding the decide permission (the Reviewers group)."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("cases.decide_case")
+    )
+
+
+@dataclass(frozen=True)
+class _Person:
+    """Who the user is on this case, worked out once per answer (one membership query)."""
+
+    is_customer: bool
+    is_member: bool
+    is_reviewer: bool
+
+    @property
+    def party(self) -> str | None:
+        # A member who opened the case as a customer acts as that case's customer, never its judge.
+        if self.is_customer:
+            return ActorKind.CUSTOMER
+        if self.is_member:
+            return ActorKind.MERCHANT
+        if self.is_reviewer:
+            return ActorKind.REVIEWER
+        return None
+
+    @property
+    def impartial_reviewer(self) -> bool:
+        return self.is_reviewer and not self.is_customer and not self.is_member
+
+
+def _person(case: Case, user) -> _Person:
+    if user is None or not user.is_authenticated:
+        return _Person(False, False, False)
+    return _Person(
+        is_customer=case.customer_id == user.pk,
+        is_member=is_member(user=user, company_id=case.company_id),
+        is_reviewer=user_is_reviewer(user),
+    )
+
+
+def actor_kind_for(case: Case, user) -> str:
+    """Which party a user acts as on this case; refuses strangers."""
+    party = _person(case, user).party
+    if party is None:
+        raise NotAllowedError("You are not a party to this case.")
+    return party
+
+
+def appellant_kind(case: Case) -> str | None:
+    """Who may appeal in the current state: the customer a denial, the merchant a reviewer's refund."""
+    if case.appealed:
+        return None
+    if case.status == S.DENIED:
+        return ActorKind.CUSTOMER
+    if case.status == S.ACCEPTED:
+        return ActorKind.MERCHANT
+    return None
+
+
+def status_words(status: str) -> str:
+    return CaseStatus(status).label.lower()
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+
+def _yes(action: CaseAction) -> CaseActionAnswer:
+    return CaseActionAnswer(action, True)
+
+
+def _not_you(action: CaseAction, reason: str) -> CaseActionAnswer:
+    return CaseActionAnswer(action, False, reason, NotAllowedError)
+
+
+def _not_now(action: CaseAction, reason: str) -> CaseActionAnswer:
+    return CaseActionAnswer(action, False, reason, InvalidTransitionError)
+
+
+def _wrong_state(action: CaseAction, case: Case) -> CaseActionAnswer:
+    return _not_now(action, f"This case is {status_words(case.status)}, so you can no longer {DOING[action]}.")
+
+
+def _past(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is not None and now > deadline
+
+
+def _clock_passed(action: CaseAction, deadline: datetime, doing: str) -> CaseActionAnswer:
+    return _not_now(
+        action,
+        f"The deadline to {doing} passed on {format_deadline_utc(deadline)}; the case is moving on without it.",
+    )
+
+
+def _customer_only(action: CaseAction, person: _Person) -> CaseActionAnswer | None:
+    if not person.is_customer:
+        return _not_you(action, f"Only the customer who opened this case can {DOING[action]}.")
+    return None
+
+
+def _merchant_only(action: CaseAction, case: Case, person: _Person, doing: str) -> CaseActionAnswer | None:
+    if not person.is_member:
+        return _not_you(action, f"Only a member of {case.company.name} can {doing}.")
+    if person.is_customer:
+        return _not_you(
+            action, f"You opened this case yourself, so another member of {case.company.name} must answer it."
+        )
+    return None
+
+
+def _reviewer_only(action: CaseAction, person: _Person, doing: str) -> CaseActionAnswer | None:
+    if not person.is_reviewer:
+        return _not_you(action, f"Only a platform reviewer can {doing}.")
+    if not person.impartial_reviewer:
+        return _not_you(action, "You are a party to this case, so another reviewer must decide it.")
+    return None
+
+
+def _answer(action: CaseAction, case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    """The merchant's Accept and Deny: an open or info-requested case, before its clock runs out."""
+    doing = "accept this case" if action == CaseAction.ACCEPT else "deny this case"
+    refused = _merchant_only(action, case, person, doing)
+    if refused:
+        return refused
+    if case.status not in (S.OPEN, S.INFO_REQUESTED):
+        return _wrong_state(action, case)
+    deadline = case.respond_by if case.status == S.OPEN else case.reply_by
+    if _past(deadline, now):
+        return _clock_passed(action, deadline, "answer")
+    return _yes(action)
+
+
+def _request_info(case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    action = CaseAction.REQUEST_INFO
+    refused = _merchant_only(action, case, person, "request more information")
+    if refused:
+        return refused
+    if case.status == S.INFO_REQUESTED:
+        return _not_now(action, "You are waiting for the customer's reply; you can ask again once they have answered.")
+    if case.status != S.OPEN:
+        return _wrong_state(action, case)
+    if _past(case.respond_by, now):
+        return _clock_passed(action, case.respond_by, "answer")
+    limit = settings.RESOLUTION["MAX_INFO_REQUESTS"]
+    if case.info_requests_count >= limit:
+        return _not_now(
+            action, f"You have already asked for more information {limit} times; please accept or deny the case."
+        )
+    return _yes(action)
+
+
+def _reply(case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    action = CaseAction.REPLY
+    refused = _customer_only(action, person)
+    if refused:
+        return refused
+    if case.status != S.INFO_REQUESTED:
+        return _wrong_state(action, case)
+    if _past(case.reply_by, now):
+        return _clock_passed(action, case.reply_by, "reply")
+    return _yes(action)
+
+
+def _withdraw(case: Case, person: _Person) -> CaseActionAnswer:
+    action = CaseAction.WITHDRAW
+    refused = _customer_only(action, person)
+    if refused:
+        return refused
+    if case.status not in (S.OPEN, S.INFO_REQUESTED):
+        return _wrong_state(action, case)
+    return _yes(action)
+
+
+def _message(case: Case, person: _Person) -> CaseActionAnswer:
+    action = CaseAction.MESSAGE
+    if person.party is None:
+        return _not_you(action, "You are not a party to this case.")
+    if case.status == S.FINAL:
+        return _not_now(action, "This case is closed, so no more messages can be added.")
+    return _yes(action)
+
+
+def _appeal(action: CaseAction, case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    """Appeal or waive it: once per case, by the side the decision went against, before appeal_by."""
+    kind = appellant_kind(case)
+    if kind is None:
+        if case.appealed:
+            return _not_now(action, "This case has already been appealed once; the decision is final.")
+        return _not_now(action, f"This case is {status_words(case.status)}, so you cannot {DOING[action]}.")
+    if kind == ActorKind.CUSTOMER:
+        refused = _customer_only(action, person)
+    else:
+        refused = _merchant_only(action, case, person, DOING[action])
+    if refused:
+        return refused
+    if _past(case.appeal_by, now):
+        return _clock_passed(action, case.appeal_by, DOING[action])
+    return _yes(action)
+
+
+def _decide(action: CaseAction, case: Case, person: _Person) -> CaseActionAnswer:
+    state = S.ESCALATED if action == CaseAction.DECIDE else S.APPEALED
+    refused = _reviewer_only(action, person, "decide a case" if action == CaseAction.DECIDE else "decide an appeal")
+    if refused:
+        return refused
+    if case.status != state:
+        return _wrong_state(action, case)
+    return _yes(action)
+
+
+def _ask_party(case: Case, person: _Person) -> CaseActionAnswer:
+    action = CaseAction.ASK_PARTY
+    refused = _reviewer_only(action, person, "ask a party for information")
+    if refused:
+        return refused
+    if case.status not in (S.ESCALATED, S.APPEALED):
+        return _not_now(action, "Reviewers ask for information only on escalated or appealed cases.")
+    return _yes(action)
+
+
+def _answer_for(action: CaseAction, case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    if action in (CaseAction.ACCEPT, CaseAction.DENY):
+        return _answer(action, case, person, now)
+    if action == CaseAction.REQUEST_INFO:
+        return _request_info(case, person, now)
+    if action == CaseAction.REPLY:
+        return _reply(case, person, now)
+    if action == CaseAction.WITHDRAW:
+        return _withdraw(case, person)
+    if action == CaseAction.MESSAGE:
+        return _message(case, person)
+    if action in (CaseAction.APPEAL, CaseAction.WAIVE_APPEAL):
+        return _appeal(action, case, person, now)
+    if action in (CaseAction.DECIDE, CaseAction.DECIDE_APPEAL):
+        return _decide(action, case, person)
+    return _ask_party(case, person)
+
+
+# --- the public answers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseActions:
+    """Every action's answer for one person, case and moment; ``can.<action>`` reads in templates."""
+
+    answers: tuple[CaseActionAnswer, ...]
+
+    def __iter__(self):
+        return iter(self.answers)
+
+    def answer(self, action: CaseAction) -> CaseActionAnswer:
+        return next(a for a in self.answers if a.action == action)
+
+    @property
+    def allowed(self) -> list[CaseAction]:
+        return [a.action for a in self.answers if a.allowed]
+
+    @property
+    def can(self) -> dict[str, bool]:
+        return {a.action.value: a.allowed for a in self.answers}
+
+    @property
+    def why_not(self) -> dict[str, str]:
+        return {a.action.value: a.reason for a in self.answers}
+
+
+def case_actions_for(*, case: Case, user, now: datetime) -> CaseActions:
+    """Every action and whether ``user`` may take it on ``case`` at ``now`` (with the reason if not)."""
+    person = _person(case, user)
+    return CaseActions(tuple(_answer_for(action, case, person, now) for action in CaseAction))
+
+
+def case_action_require(*, case: Case, user, action: CaseAction, now: datetime) -> str:
+    """The services' guard: raise the policy's refusal, or return the party ``user`` acts as."""
+    person = _person(case, user)
+    answer = _answer_for(action, case, person, now)
+    if not answer.allowed:
+        raise answer.refusal(answer.reason)
+    if action in (CaseAction.DECIDE, CaseAction.DECIDE_APPEAL, CaseAction.ASK_PARTY):
+        return ActorKind.REVIEWER
+    return person.party

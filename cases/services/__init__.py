@@ -1,0 +1,47 @@
+"""Every write to a case: one function per action in DOMAIN.md's transition table, grouped by
+family — opening, the merchant's answers, the customer's moves, appeals, reviewers' decisions,
+the clock (deadlines) and the settlement of money.
+
+Each action runs in one transaction, locks the case row (``SELECT … FOR UPDATE`` on PostgreSQL;
+SQLite's IMMEDIATE transactions serialise writers), asks the one action policy (cases.policy) and
+raises its refusal as an ``ApplicationError``, saves through django-fsm's compare-and-set, appends
+exactly one timeline event per state change, and computes deadlines from the injectable ``now``
+and the durations in settings. Notifications are recorded in the same transaction by the
+notifications app, which listens to cases.signals.
+"""
+
+from ..policy import actor_kind_for, user_is_reviewer
+from .answers import case_accept, case_deny, case_request_info
+from .appeals import case_appeal, case_appeal_waive
+from .base import MAX_DESCRIPTION, MAX_MESSAGE
+from .customer import case_reply, case_withdraw
+from .deadlines import case_deny_unanswered, case_escalate_overdue, case_expire, case_finalize_expired
+from .messages import case_message_post
+from .opening import auto_refund_terms, case_open, case_open_refusal
+from .reviewers import Decision, case_decide, case_decide_appeal, case_reviewer_info_request
+
+__all__ = [
+    "MAX_DESCRIPTION",
+    "MAX_MESSAGE",
+    "Decision",
+    "actor_kind_for",
+    "auto_refund_terms",
+    "case_accept",
+    "case_appeal",
+    "case_appeal_waive",
+    "case_decide",
+    "case_decide_appeal",
+    "case_deny",
+    "case_deny_unanswered",
+    "case_escalate_overdue",
+    "case_expire",
+    "case_finalize_expired",
+    "case_message_post",
+    "case_open",
+    "case_open_refusal",
+    "case_reply",
+    "case_request_info",
+    "case_reviewer_info_request",
+    "case_withdraw",
+    "user_is_reviewer",
+]

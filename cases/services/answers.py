@@ -1,0 +1,86 @@
+"""The merchant's answers: request more information, accept (refund now), deny."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from payments.models import ActorKind
+
+from ..attachments import attachments_check
+from ..expiry_rules import deadline_from
+from ..models import Case, CaseEvent, CaseOutcome
+from ..policy import DOING, CaseAction, case_action_require
+from .base import MAX_MESSAGE, clean_text, lock, move, now_or
+from .messages import message_post
+from .settlement import refund_settle
+
+Action = CaseEvent.Action
+
+
+@transaction.atomic
+def case_request_info(*, case: Case | int, actor, message: str, files=None, now: datetime | None = None) -> Case:
+    now = now_or(now)
+    body = clean_text(message, what="what information you need", limit=MAX_MESSAGE)
+    checked = attachments_check(files)
+    case = lock(case)
+    case_action_require(case=case, user=actor, action=CaseAction.REQUEST_INFO, now=now)
+    move(
+        case,
+        "request_info",
+        actor_kind=ActorKind.MERCHANT,
+        actor=actor,
+        action=Action.INFO_REQUESTED,
+        now=now,
+        doing=DOING[CaseAction.REQUEST_INFO],
+        note=body,
+        deadline=("reply_by", deadline_from(now, "reply_by")),
+        info_requests_count=case.info_requests_count + 1,
+    )
+    message_post(case=case, actor_kind=ActorKind.MERCHANT, actor=actor, body=body, checked=checked, now=now)
+    return case
+
+
+@transaction.atomic
+def case_accept(*, case: Case | int, actor, note: str = "", now: datetime | None = None) -> Case:
+    """The merchant accepts: what is left of the payment is refunded now and the case closes."""
+    now = now_or(now)
+    note = clean_text(note, what="a note", limit=MAX_MESSAGE, required=False)
+    case = lock(case)
+    case_action_require(case=case, user=actor, action=CaseAction.ACCEPT, now=now)
+    move(
+        case,
+        "accept",
+        actor_kind=ActorKind.MERCHANT,
+        actor=actor,
+        action=Action.ACCEPTED,
+        now=now,
+        doing=DOING[CaseAction.ACCEPT],
+        note=note,
+        outcome=CaseOutcome.REFUNDED,
+        decided_by_kind=ActorKind.MERCHANT,
+        decided_by=actor,
+    )
+    refund_settle(case=case, actor_kind=ActorKind.MERCHANT, actor=actor, now=now)
+    return case
+
+
+@transaction.atomic
+def case_deny(*, case: Case | int, actor, note: str = "", now: datetime | None = None) -> Case:
+    now = now_or(now)
+    note = clean_text(note, what="a note", limit=MAX_MESSAGE, required=False)
+    case = lock(case)
+    case_action_require(case=case, user=actor, action=CaseAction.DENY, now=now)
+    move(
+        case,
+        "deny",
+        actor_kind=ActorKind.MERCHANT,
+        actor=actor,
+        action=Action.DENIED,
+        now=now,
+        doing=DOING[CaseAction.DENY],
+        note=note,
+        deadline=("appeal_by", deadline_from(now, "appeal_by")),
+        decided_by_kind=ActorKind.MERCHANT,
+        decided_by=actor,
+    )
+    return case

@@ -1,0 +1,121 @@
+"""The building blocks every case action uses: the clock, the row lock, the timeline row and the
+FSM move saved by compare-and-set."""
+
+from datetime import datetime
+
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, can_proceed
+
+from payments.models import ActorKind
+from resolution_center.exceptions import ApplicationError, ConcurrentUpdateError, InvalidTransitionError
+
+from ..expiry_rules import DEADLINE_FIELDS
+from ..models import Case, CaseEvent, CaseStatus, Visibility
+from ..policy import status_words
+from ..signals import case_events_appended
+
+MAX_DESCRIPTION = 5000
+MAX_MESSAGE = 5000
+
+
+def now_or(now: datetime | None) -> datetime:
+    if now is None:
+        return timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def lock(case: Case | int) -> Case:
+    # Lock only the case row: FOR UPDATE on the joined company would serialise a whole company.
+    case_id = case if isinstance(case, int) else case.pk
+    try:
+        return Case.objects.select_for_update(of=("self",)).select_related("company", "payment").get(pk=case_id)
+    except Case.DoesNotExist:
+        raise ApplicationError("This case does not exist.") from None
+
+
+def event_append(
+    *,
+    case: Case,
+    actor_kind: str,
+    actor,
+    action: str,
+    now: datetime,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    note: str = "",
+    visibility: str = Visibility.EVERYONE,
+) -> CaseEvent:
+    """Append one timeline row; from/to default to the current state (an event without a move)."""
+    event = CaseEvent.objects.create(
+        case=case,
+        actor_kind=actor_kind,
+        actor=actor if actor_kind != ActorKind.SYSTEM else None,
+        action=action,
+        from_state=case.status if from_state is None else from_state,
+        to_state=case.status if to_state is None else to_state,
+        visibility=visibility,
+        note=note,
+        created_at=now,
+    )
+    case_events_appended.send(sender=CaseEvent, events=[event])
+    return event
+
+
+def move(
+    case: Case,
+    transition_name: str,
+    *,
+    actor_kind: str,
+    actor,
+    action: str,
+    now: datetime,
+    doing: str,
+    note: str = "",
+    deadline: tuple[str, datetime] | None = None,
+    **fields,
+) -> CaseEvent:
+    """Run one FSM transition on a locked case, save it by compare-and-set, append its event.
+
+    Every running deadline stops (the new state starts its own: ``deadline``); ``fields`` are written
+    as given. The policy has already said yes; the FSM graph is the last line of defence."""
+    method = getattr(case, transition_name)
+    if not can_proceed(method):
+        raise InvalidTransitionError(f"This case is {status_words(case.status)}, so you can no longer {doing}.")
+    from_state = case.status
+    method()
+    for name in (*DEADLINE_FIELDS, "next_deadline_at"):
+        setattr(case, name, None)
+    if deadline is not None:
+        setattr(case, deadline[0], deadline[1])
+        case.next_deadline_at = deadline[1]
+    for name, value in fields.items():
+        if name != "status":  # the transition set it
+            setattr(case, name, value)
+    case.updated_at = now
+    if case.status == CaseStatus.FINAL:
+        case.closed_at = now
+    try:
+        case.save()
+    except ConcurrentTransition:
+        raise ConcurrentUpdateError("Someone else changed this case at the same moment. Please reload it.") from None
+    return event_append(
+        case=case,
+        actor_kind=actor_kind,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=case.status,
+        note=note,
+        now=now,
+    )
+
+
+def clean_text(text: str | None, *, what: str, limit: int, required: bool = True) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ApplicationError(f"Please write {what}.")
+    if len(text) > limit:
+        raise ApplicationError(f"{what[0].upper()}{what[1:]} can be at most {limit} characters.")
+    return text

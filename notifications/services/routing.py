@@ -1,0 +1,66 @@
+"""Who hears about what (DOMAIN.md, Notifications): one (party, kind) pair per notified side of a
+timeline event. The parties are "customer" and "merchant" (every active member of the company).
+
+Platform reviewers are not notified: they work from the reviewer queue in the admin, which shows
+how long each case has waited, and one email per escalation to every reviewer would drown them.
+"""
+
+from cases.expiry_rules import EXPIRY_RULES
+from cases.models import CaseEvent, Visibility
+from cases.services import auto_refund_terms
+from payments.models import ActorKind
+
+from ..models import NotificationKind as Kind
+
+Action = CaseEvent.Action
+CUSTOMER = ActorKind.CUSTOMER
+MERCHANT = ActorKind.MERCHANT
+
+BOTH = (CUSTOMER, MERCHANT)
+_BY_ACTION = {
+    Action.OPENED: BOTH,
+    Action.INFO_REQUESTED: (CUSTOMER,),
+    Action.REPLIED: (MERCHANT,),
+    Action.ACCEPTED: (CUSTOMER,),
+    Action.DENIED: (CUSTOMER,),
+    Action.WITHDRAWN: (MERCHANT,),
+    Action.AUTO_REFUNDED: BOTH,
+    Action.DECIDED: BOTH,
+    # The clocks running out: who is told is declared with each rule.
+    **{rule.action: rule.notified for rule in EXPIRY_RULES},
+}
+_VISIBLE_TO = {
+    Visibility.EVERYONE: (CUSTOMER, MERCHANT),
+    Visibility.CUSTOMER: (CUSTOMER,),
+    Visibility.MERCHANT: (MERCHANT,),
+    Visibility.REVIEWERS: (),
+}
+
+
+def _other_party(actor_kind: str) -> tuple[str, ...]:
+    return (MERCHANT,) if actor_kind == CUSTOMER else (CUSTOMER,) if actor_kind == MERCHANT else ()
+
+
+def parties_for(event: CaseEvent) -> list[tuple[str, str]]:
+    """(party, notification kind) pairs this timeline event notifies; [] for most events."""
+    action = event.action
+    if action in _BY_ACTION:
+        return [(party, action) for party in _BY_ACTION[action]]
+    if action in (Action.APPEALED, Action.APPEAL_WAIVED):
+        # The appellant knows what they did; the other side needs to hear it.
+        return [(party, action) for party in _other_party(event.actor_kind)]
+    if action == Action.MESSAGE and event.actor_kind == ActorKind.REVIEWER:
+        # A reviewer's message (often a question to one party) is otherwise never seen in time.
+        return [(party, Kind.REVIEWER_MESSAGE) for party in _VISIBLE_TO[event.visibility]]
+    if action == Action.REMINDER:
+        return [(party, Kind.REMINDER) for party in _VISIBLE_TO[event.visibility]]
+    # Messages between the parties, files, money rows and notification records notify nobody:
+    # DOMAIN.md lists the events that do.
+    return []
+
+
+def auto_refund_follows(event: CaseEvent) -> bool:
+    """A case opened under an automatic refund is settled in the same transaction; its one
+    notification is the "refunded automatically" one, not a "please answer" to the merchant."""
+    # case_open's case holds the payment (with its company) it just locked.
+    return auto_refund_terms(event.case.payment)[0]

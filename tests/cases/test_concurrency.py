@@ -44,7 +44,8 @@ def test_open_twice_at_once_gives_one_case_and_one_clean_refusal():
 
 @pytest.mark.parametrize("round_", range(3))
 def test_accept_deny_withdraw_race_has_one_winner_one_event_at_most_one_refund(round_):
-    """Eight threads race accept, deny and withdraw on one case: exactly one wins, the timeline gets
+    """Eight threads race accept, deny and withdraw on one case: exactly one wins, the seven others
+    are refused with a clear error (none crashes), the timeline gets
     exactly one state change, and at most one refund is made (exactly one if accept won)."""
     scene = case_in_state("open")
     case_id, merchant, customer = scene.case.pk, scene.merchant, scene.customer
@@ -57,6 +58,7 @@ def test_accept_deny_withdraw_race_has_one_winner_one_event_at_most_one_refund(r
     results = race(*calls)
     winners = [value for kind, value in results if kind == "ok"]
     assert len(winners) == 1
+    assert sorted(kind for kind, _ in results) == ["ok"] + ["refused"] * 7, results
     assert all(isinstance(value, ApplicationError) for kind, value in results if kind == "refused")
     case = scene.refresh()
     assert case.status == winners[0].status

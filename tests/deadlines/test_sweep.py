@@ -110,13 +110,16 @@ def test_sweep_after_appeal_by_on_a_reviewers_refund_refunds_the_payment_once():
 
 
 def test_sweep_after_appeal_by_on_a_denial_closes_it_as_denied_without_money():
+    """A denial nobody appealed becomes final (denied) at the sweep that finds it overdue: the case
+    is closed at that moment and no money moves."""
     scene = case_in_state("denied")
+    swept_at = scene.case.appeal_by + SECOND
 
-    sweep_at(scene.case.appeal_by + SECOND)
+    sweep_at(swept_at)
 
     case = scene.refresh()
     assert (case.status, case.outcome) == (CaseStatus.FINAL, CaseOutcome.DENIED)
-    assert case.closed_at is not None
+    assert case.closed_at == swept_at
     assert not Refund.objects.filter(case=case).exists()
 
 

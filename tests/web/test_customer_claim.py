@@ -5,6 +5,7 @@ no case, no message, no attachment row, no file in storage.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -174,7 +175,10 @@ def test_claim_three_files_accepted(client, customer_a, payment_a):
     case = Case.objects.get(payment=payment_a)
     names = sorted(a.original_name for a in case.attachments.all())
     assert names == ["a.png", "b.png", "c.png"]
-    assert all(re.fullmatch(r"[0-9a-f]{32}\.png", path.name) for path in stored_files())
+    stored = stored_files()
+    assert len(stored) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{32}\.png", path.name) for path in stored), stored
+    assert sorted(path.name for path in stored) == sorted(Path(a.file.name).name for a in case.attachments.all())
 
 
 def test_claim_over_hourly_limit_answers_429_with_wait_time(client, customer_a, company_x, settings):

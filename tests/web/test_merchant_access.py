@@ -88,13 +88,24 @@ def test_merchant_urls_for_anonymous_redirect_to_sign_in(client, scene):
     assert snapshot() == before
 
 
-def test_merchant_of_x_can_reach_every_page(client, scene):
-    """The control for the tests above: a member of X gets each page."""
+def test_merchant_of_x_every_page_answers_with_the_page(client, scene):
+    """The control for the tests above: a member of X gets each page (200), the company's home
+    sends them to its Resolution Center, which lists X's case, and the case page opens."""
+    x, case = scene["x"], scene["case"]
     client.force_login(scene["merchant_x"])
-    for name in READ_PAGES:
-        response = client.get(reverse(f"merchant:{name}", args=[scene["x"].pk]))
-        assert response.status_code in (200, 302), name
-    assert client.get(reverse("merchant:case", args=[scene["x"].pk, scene["case"].pk])).status_code == 200
+
+    responses = {name: client.get(reverse(f"merchant:{name}", args=[x.pk])) for name in READ_PAGES}
+
+    assert {name: r.status_code for name, r in responses.items()} == {
+        "company": 302,
+        "cases": 200,
+        "cases-export": 200,
+        "payments": 200,
+        "auto-respond": 200,
+    }
+    assert responses["company"]["Location"] == reverse("merchant:cases", args=[x.pk])
+    assert reverse("merchant:case", args=[x.pk, case.pk]) in responses["cases"].content.decode()
+    assert client.get(reverse("merchant:case", args=[x.pk, case.pk])).status_code == 200
 
 
 def test_case_of_other_company_under_own_company_url_is_404(client, scene):

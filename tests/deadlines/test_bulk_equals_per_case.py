@@ -177,4 +177,10 @@ def test_bulk_reminders_write_the_same_rows_as_the_per_event_path(status):
     assert batch_rows == event_rows
     assert batch_rows["notifications"]
     assert {row[0] for row in batch_rows["notifications"]} <= {"customer", "merchant", "quiet member"}
-    assert batch_rows["events"][0][5] in (Visibility.CUSTOMER, Visibility.MERCHANT)
+    waiting_on = {
+        "open": Visibility.MERCHANT,
+        "info_requested": Visibility.CUSTOMER,
+        "accepted": Visibility.MERCHANT,
+        "denied": Visibility.CUSTOMER,
+    }
+    assert batch_rows["events"][0][5] == waiting_on[status]

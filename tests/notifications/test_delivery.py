@@ -10,7 +10,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import transaction
 
 from cases import services
-from cases.models import CaseEvent, Visibility
+from cases.models import Case, CaseEvent, Visibility
 from notifications import services as notification_services
 from notifications.models import EmailStatus, Notification
 from notifications.tasks import notifications_deliver_due
@@ -223,6 +223,6 @@ def test_broker_unreachable_on_commit_leaves_the_email_for_the_sweep(monkeypatch
     with django_capture_on_commit_callbacks(execute=True):
         case = services.case_open(customer=customer, payment=payment, reason="not_received", description="?")
 
-    assert case.pk is not None
+    assert Case.objects.get(pk=case.pk).status == "open"
     assert set(Notification.objects.filter(case=case).values_list("email_status", flat=True)) == {EmailStatus.PENDING}
     assert mail.outbox == []

@@ -48,7 +48,9 @@ def test_claim_allowed_again_once_the_hour_has_passed(customer):
 
     case = _claim(customer, payments[-1], start + timedelta(hours=1, seconds=1))
 
-    assert case.pk is not None
+    assert Case.objects.get(payment=payments[-1]) == case
+    assert case.status == "open"
+    assert Case.objects.filter(customer=customer).count() == limit + 1
 
 
 def test_claim_limit_is_per_customer(customer):
@@ -58,7 +60,11 @@ def test_claim_limit_is_per_customer(customer):
     for payment in PaymentFactory.create_batch(limit, customer=customer):
         _claim(customer, payment, now)
     other = PaymentFactory()
-    assert _claim(other.customer, other, now).pk is not None
+
+    case = _claim(other.customer, other, now)
+
+    assert Case.objects.get(payment=other) == case
+    assert case.status == "open"
 
 
 def test_claim_over_limit_through_the_web_is_a_4xx_with_the_reason(client, customer):

@@ -30,13 +30,8 @@ from resolution_center.formatting import format_money
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
 from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
-from .services import (
-    case_decide,
-    case_decide_appeal,
-    case_message_post,
-    case_reviewer_info_request,
-    user_is_reviewer,
-)
+from .policy import CaseAction, case_actions_for, user_is_reviewer
+from .services import case_decide, case_decide_appeal, case_message_post, case_reviewer_info_request
 
 admin.site.site_header = "Resolution Center administration"
 admin.site.site_title = "Resolution Center admin"
@@ -332,6 +327,8 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             for credit in BalanceCredit.objects.filter(case_id=case.pk).order_by("created_at", "id")
         ]
         is_reviewer = user_is_reviewer(request.user)
+        actions = case_actions_for(case=case, user=request.user, now=timezone.now())
+        can = actions.can
         forms = {prefix: bound_forms.get(prefix) or cls(prefix=prefix) for prefix, cls in FORM_CLASSES.items()}
         return {
             "case": case,
@@ -341,10 +338,13 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             "refunds": refunds,
             "credits": credits,
             "is_reviewer": is_reviewer,
-            "can_decide": is_reviewer and case.status == CaseStatus.ESCALATED,
-            "can_decide_appeal": is_reviewer and case.status == CaseStatus.APPEALED,
-            "can_request_info": is_reviewer and case.status in AWAITING_REVIEWER_STATES,
-            "can_post_message": is_reviewer and case.status != CaseStatus.FINAL,
+            # Exactly what the action policy allows this person now; the services ask it again.
+            "can_decide": can[CaseAction.DECIDE],
+            "can_decide_appeal": can[CaseAction.DECIDE_APPEAL],
+            "can_request_info": can[CaseAction.ASK_PARTY],
+            # The admin's message form speaks as a reviewer (it may address one party only).
+            "can_post_message": can[CaseAction.MESSAGE] and actions.party == ActorKind.REVIEWER,
+            "not_yours": actions.not_yours.get(CaseAction.DECIDE, "") if is_reviewer else "",
             "decision_form": forms[DECISION_PREFIX],
             "info_form": forms[INFO_PREFIX],
             "message_form": forms[MESSAGE_PREFIX],

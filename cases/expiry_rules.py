@@ -35,6 +35,12 @@ def deadline_days(field: str) -> int:
     return settings.RESOLUTION[DEADLINE_DAYS[field]]
 
 
+def days_text(field: str) -> str:
+    """'7 days' (or '1 day') for a deadline's length, as pages and messages say it."""
+    days = deadline_days(field)
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
 def deadline_from(now: datetime, field: str) -> datetime:
     """When a deadline started at ``now`` runs out (respond_by, reply_by or appeal_by)."""
     return now + timedelta(days=deadline_days(field))
@@ -65,7 +71,7 @@ class ExpiryRule:
     to_do: str = ""
 
     def note(self) -> str:
-        return self.note_template.format(days=deadline_days(self.deadline_field))
+        return self.note_template.format(days=days_text(self.deadline_field))
 
     def reminder_note(self) -> str:
         hours = int(REMINDER_WINDOW.total_seconds() // 3600)
@@ -97,7 +103,7 @@ ESCALATE = ExpiryRule(
     reminded=MERCHANT,
     notified=(CUSTOMER, MERCHANT),
     escalates=True,
-    note_template="The merchant did not answer within {days} days.",
+    note_template="The merchant did not answer within {days}.",
     to_do="to answer",
 )
 DENY_UNANSWERED = ExpiryRule(
@@ -112,7 +118,7 @@ DENY_UNANSWERED = ExpiryRule(
     notified=(CUSTOMER, MERCHANT),
     starts="appeal_by",
     decided_by_system=True,
-    note_template="The customer did not reply within {days} days.",
+    note_template="The customer did not reply within {days}.",
     to_do="to reply",
 )
 FINALIZE_DENIAL = ExpiryRule(

@@ -105,12 +105,12 @@ class _Person:
         return self.is_reviewer and not self.is_customer and not self.is_member
 
 
-def _person(case: Case, user) -> _Person:
+def _person(case: Case, user, member: bool | None = None) -> _Person:
     if user is None or not user.is_authenticated:
         return _Person(False, False, False)
     return _Person(
         is_customer=case.customer_id == user.pk,
-        is_member=is_member(user=user, company_id=case.company_id),
+        is_member=is_member(user=user, company_id=case.company_id) if member is None else member,
         is_reviewer=user_is_reviewer(user),
     )
 
@@ -320,6 +320,8 @@ class CaseActions:
     """Every action's answer for one person, case and moment; ``can.<action>`` reads in templates."""
 
     answers: tuple[CaseActionAnswer, ...]
+    # The side the person acts on for this case (customer, merchant, reviewer), or None for a stranger.
+    party: str | None = None
 
     def __iter__(self):
         return iter(self.answers)
@@ -339,11 +341,19 @@ class CaseActions:
     def why_not(self) -> dict[str, str]:
         return {a.action.value: a.reason for a in self.answers}
 
+    @property
+    def not_yours(self) -> dict[str, str]:
+        """The reasons of the actions refused because of who the person is (not because of the moment)."""
+        return {a.action.value: a.reason for a in self.answers if a.refusal is NotAllowedError}
 
-def case_actions_for(*, case: Case, user, now: datetime) -> CaseActions:
-    """Every action and whether ``user`` may take it on ``case`` at ``now`` (with the reason if not)."""
-    person = _person(case, user)
-    return CaseActions(tuple(_answer_for(action, case, person, now) for action in CaseAction))
+
+def case_actions_for(*, case: Case, user, now: datetime, member: bool | None = None) -> CaseActions:
+    """Every action and whether ``user`` may take it on ``case`` at ``now`` (with the reason if not).
+
+    ``member``: whether the user is a member of the case's company, when the caller has already
+    read it (the merchant pages load the membership first); otherwise it is looked up."""
+    person = _person(case, user, member)
+    return CaseActions(tuple(_answer_for(action, case, person, now) for action in CaseAction), person.party)
 
 
 def case_action_require(*, case: Case, user, action: CaseAction, now: datetime) -> str:

@@ -10,6 +10,7 @@ from django.utils.dateformat import format as date_format
 from payments.models import ActorKind
 from resolution_center.formatting import format_money
 
+from .expiry_rules import days_text
 from .models import Case, CaseOutcome, CaseStatus
 
 
@@ -38,7 +39,7 @@ def status_text(case: Case, viewer: str) -> StatusText:
     if s == CaseStatus.OPEN:
         return StatusText(
             "Waiting for the merchant",
-            "The merchant has 7 days to accept, deny or ask for more information.",
+            f"The merchant has {days_text('respond_by')} to accept, deny or ask for more information.",
             "You can add a message or withdraw the request."
             if customer
             else "Accept, deny or request more information before the deadline, or the platform decides.",
@@ -51,7 +52,7 @@ def status_text(case: Case, viewer: str) -> StatusText:
             "The merchant asked for more information.",
             "Reply with the details (and files) before the deadline, or the case closes in the merchant's favour."
             if customer
-            else "The customer has 7 days to reply; without a reply the case is denied.",
+            else f"The customer has {days_text('reply_by')} to reply; without a reply the case is denied.",
             case.reply_by,
             "Customer must reply by",
         )

@@ -5,7 +5,6 @@ service -> message + redirect. A refused action re-draws the page with what was 
 reason on the page, and a 4xx status.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,18 +18,16 @@ from resolution_center.exceptions import ApplicationError, http_status_for
 from resolution_center.formatting import format_money
 
 from .. import services
+from ..expiry_rules import days_text
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
-from ..models import Case, CaseStatus
+from ..models import Case
+from ..policy import CaseAction, case_actions_for
 from ..presentation import case_timeline_entries, local_date, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
 from .common import submission_claim, submission_release
 
 PAGE_SIZE = 20
 CUSTOMER = ActorKind.CUSTOMER
-
-
-def _response_days() -> int:
-    return settings.RESOLUTION["RESPONSE_DAYS"]
 
 
 def _case_of(payment) -> Case | None:
@@ -110,7 +107,7 @@ def case_open(request, payment_id: int):
 def _opened_message(case: Case) -> str:
     if case.auto_refunded:
         return "Your refund request was approved at once and the payment refunded."
-    return f"{case.company.name} has your refund request and {_response_days()} days to answer it."
+    return f"{case.company.name} has your refund request and {days_text('respond_by')} to answer it."
 
 
 def _already_sent(request, payment):
@@ -129,14 +126,15 @@ def case_list(request):
     return render(request, "cases/customer/case_list.html", {"page": page, "rows": rows})
 
 
-def _case_actions(case: Case, now) -> dict:
-    """Which forms the page offers; the services decide again when a form arrives."""
-    appeal_open = case.appeal_by is None or now <= case.appeal_by
+def _case_actions(case: Case, user, now) -> dict:
+    """Which forms the page offers: exactly what the action policy allows (the services ask it again)."""
+    can = case_actions_for(case=case, user=user, now=now).can
     return {
-        "can_reply": case.status == CaseStatus.INFO_REQUESTED,
-        "can_message": case.status not in (CaseStatus.FINAL, CaseStatus.INFO_REQUESTED),
-        "can_withdraw": case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED),
-        "can_appeal": case.status == CaseStatus.DENIED and not case.appealed and appeal_open,
+        "can_reply": can[CaseAction.REPLY],
+        "can_message": can[CaseAction.MESSAGE],
+        "can_withdraw": can[CaseAction.WITHDRAW],
+        "can_appeal": can[CaseAction.APPEAL],
+        "can_waive": can[CaseAction.WAIVE_APPEAL],
     }
 
 
@@ -146,13 +144,13 @@ FORMS = {
     "message_form": ("can_message", "body"),
     "appeal_form": ("can_appeal", "statement"),
     "withdraw_form": ("can_withdraw", None),
-    "waive_form": ("can_appeal", None),
+    "waive_form": ("can_waive", None),
 }
 
 
 def _render_case(request, case: Case, *, status: int = 200, error: str = "", failed: str = "", form=None):
     now = timezone.now()
-    actions = _case_actions(case, now)
+    actions = _case_actions(case, request.user, now)
     forms = {
         "reply_form": ReplyForm(),
         "message_form": MessageForm(),
@@ -221,7 +219,7 @@ def case_reply(request, case_id: int):
         run=lambda case, data: services.case_reply(
             case=case, actor=request.user, message=data["message"], files=data["files"]
         ),
-        done=f"Your reply was sent. The merchant has {_response_days()} days to answer.",
+        done=f"Your reply was sent. The merchant has {days_text('respond_by')} to answer.",
     )
 
 

@@ -24,6 +24,7 @@ from payments.services import company_auto_refund_update
 from resolution_center.exceptions import ApplicationError, http_status_for
 
 from .. import services
+from ..expiry_rules import days_text
 from ..forms.merchant import (
     AutoRespondForm,
     CaseAcceptForm,
@@ -36,7 +37,8 @@ from ..forms.merchant import (
     PaymentSearchForm,
     money_for_input,
 )
-from ..models import Case, CaseStatus
+from ..models import Case
+from ..policy import case_actions_for
 from ..presentation import case_timeline_entries, merchant_case_rows, status_text
 from ..selectors import case_get_for_merchant
 from ..selectors_merchant import (
@@ -214,24 +216,19 @@ def _prefixed(first: str, rest):
 # --- a case ------------------------------------------------------------------------------------
 
 
-def _case_actions(case) -> dict:
-    """Which answers the page offers; the services decide again on POST."""
-    answerable = case.status in (CaseStatus.OPEN, CaseStatus.INFO_REQUESTED)
-    appealable = case.status == CaseStatus.ACCEPTED and not case.appealed
-    return {
-        "can_answer": answerable,
-        "can_request_info": case.status == CaseStatus.OPEN and case.info_requests_left > 0,
-        "info_requests_used_up": case.status == CaseStatus.OPEN and case.info_requests_left == 0,
-        "can_appeal": appealable,
-        "can_message": case.status != CaseStatus.FINAL,
-    }
+def _case_actions(case, user) -> dict:
+    """Which answers the page offers, and why not: exactly the action policy's answer (the services
+    ask it again on POST)."""
+    # Only members reach a merchant page (merchant_view), so membership need not be read again.
+    actions = case_actions_for(case=case, user=user, now=timezone.now(), member=True)
+    return {"can": actions.can, "why_not": actions.why_not, "not_yours": actions.not_yours}
 
 
 def _case_page(request, membership, case, *, forms: dict | None = None, error: str = "", status: int = 200):
     forms = forms or {}
     context = {
         **_bar_context(request, membership, section="cases"),
-        **_case_actions(case),
+        **_case_actions(case, request.user),
         "case": case,
         "payment": case.payment,
         "status": status_text(case, ActorKind.MERCHANT),
@@ -310,7 +307,7 @@ def case_request_info(request, membership, case_id: int):
         act=lambda case, data: services.case_request_info(
             case=case, actor=request.user, message=data["message"], files=data["files"]
         ),
-        done="Your request was sent. The customer has 7 days to reply.",
+        done=f"Your request was sent. The customer has {days_text('reply_by')} to reply.",
     )
 
 
@@ -336,7 +333,7 @@ def case_deny(request, membership, case_id: int):
         name="deny",
         form_class=CaseDenyForm,
         act=lambda case, data: services.case_deny(case=case, actor=request.user, note=data["note"]),
-        done="You denied the refund. The customer may appeal within 7 days.",
+        done=f"You denied the refund. The customer may appeal within {days_text('appeal_by')}.",
     )
 
 

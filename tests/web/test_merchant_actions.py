@@ -137,7 +137,7 @@ def test_request_info_fourth_time_is_refused_with_clear_message(signed_in, compa
         services.case_reply(case=case, actor=case.customer, message=f"Answer {n}")
     text = signed_in.get(case_url(case)).content.decode()
     assert "(0 of 3 requests left)" in text
-    assert "You have asked for more information 3 times already" in text
+    assert "You have already asked for more information 3 times; please accept or deny the case." in text
     messages_before = Message.objects.filter(case=case).count()
 
     response = signed_in.post(action_url("request-info", case), {"message": "Question 4"})

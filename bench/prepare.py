@@ -71,7 +71,7 @@ def _cookie_header(session_key: str, csrf: str = "") -> str:
 def deep_page_cursor(*, company_id: int, page: int, page_size: int) -> str | None:
     """The cursor the list hands out for ``page`` (the "next" cursor of the page before it),
     computed from the database instead of walking 999 pages."""
-    from cases.selectors_merchant import CASE_SORT, CaseFilters, case_list_for_merchant, cursor_encode
+    from cases.selectors import CASE_SORT, CaseFilters, case_list_for_merchant, cursor_encode
 
     rows = case_list_for_merchant(company_id=company_id, filters=CaseFilters(include_closed=True))
     offset = (page - 1) * page_size - 1

@@ -30,6 +30,9 @@ class Membership(models.Model):
         ADMIN = "admin", "Admin"
         SUPPORT = "support", "Support"
 
+    # The one role rule: owners and admins manage the company's settings; support members answer cases.
+    MANAGING_ROLES = (Role.OWNER, Role.ADMIN)
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.SUPPORT)
@@ -39,6 +42,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) at {self.company}"
+
+    @property
+    def can_manage_company(self) -> bool:
+        return self.role in self.MANAGING_ROLES
 
 
 class Product(models.Model):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from resolution_center.exceptions import ApplicationError
 
 from .gateways import get_refund_gateway
-from .models import ActorKind, BalanceCredit, Company, Payment, Refund
+from .models import ActorKind, BalanceCredit, Company, Membership, Payment, Refund
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
@@ -148,8 +148,7 @@ def company_auto_refund_update(
     """Change a company's auto respond settings; only its owners and admins may."""
     from .selectors import membership_role
 
-    role = membership_role(user=actor, company=company)
-    if role not in ("owner", "admin"):
+    if membership_role(user=actor, company=company) not in Membership.MANAGING_ROLES:
         raise ApplicationError("Only the company's owners and admins can change the auto respond settings.")
     for label, value in (("card", card_below_cents), ("PayPal", paypal_below_cents)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

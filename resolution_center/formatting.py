@@ -22,12 +22,16 @@ DATE_TIME = "j M Y, H:i T"
 ISO = "c"
 
 
+def minor_units_to_decimal(amount_cents: int, currency: str) -> Decimal:
+    """1250 USD minor units -> Decimal('12.50')."""
+    return Decimal(amount_cents).scaleb(-MINOR_UNITS.get(currency, 2))
+
+
 def format_money(amount_cents: int | None, currency: str) -> str:
     if amount_cents is None:
         return ""
     digits = MINOR_UNITS.get(currency, 2)
-    value = Decimal(amount_cents).scaleb(-digits)
-    text = f"{value:,.{digits}f}"
+    text = f"{minor_units_to_decimal(amount_cents, currency):,.{digits}f}"
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 

@@ -6,10 +6,10 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
-from resolution_center.formatting import MINOR_UNITS, SYMBOLS, parse_money
+from resolution_center.formatting import MINOR_UNITS, SYMBOLS, minor_units_to_decimal, parse_money
 
 from ..models import CaseReason, CaseStatus
-from ..selectors_merchant import CaseFilters, minor_units_to_decimal
+from ..selectors import CaseFilters
 from ..services import MAX_MESSAGE
 from .fields import EvidenceFilesField, SubmissionForm
 

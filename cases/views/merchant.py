@@ -40,10 +40,10 @@ from ..forms.merchant import (
 from ..models import Case
 from ..policy import case_actions_for
 from ..presentation import case_timeline_entries, merchant_case_rows, status_text
-from ..selectors import case_get_for_merchant
-from ..selectors_merchant import (
+from ..selectors import (
     InvalidCursor,
     case_export_rows,
+    case_get_for_merchant,
     case_page_for_merchant,
     case_status_tabs,
     company_display_currency,
@@ -57,7 +57,6 @@ from .common import submission_claim, submission_release
 
 # 20 rows, as on the customer pages; a busy merchant's 20,000 cases make 1,000 pages.
 PAGE_SIZE = 20
-SETTINGS_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
 def merchant_view(*, post_only: bool = False):
@@ -85,8 +84,8 @@ def _bar_context(request, membership: Membership, *, section: str) -> dict:
     return {
         "company": company,
         "membership": membership,
-        "can_edit_settings": membership.role in SETTINGS_ROLES,
-        # Both come with the membership (selectors_merchant.membership_get_for_merchant): one query.
+        "can_edit_settings": membership.can_manage_company,
+        # Both come with the membership (cases.selectors.membership.membership_get_for_merchant): one query.
         "companies": membership.user_companies,
         "open_resolutions": membership.open_resolutions,
         "section": section,
@@ -418,7 +417,7 @@ def auto_respond(request, membership):
         return HttpResponseNotAllowed(["GET", "POST"])
     company = membership.company
     currency = company_display_currency(company_id=company.pk)
-    can_edit = membership.role in SETTINGS_ROLES
+    can_edit = membership.can_manage_company
     saved = AutoRespondForm(
         initial={
             "card_below": money_for_input(company.auto_refund_card_below_cents, currency),

@@ -77,7 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "notifications.context_processors.unread_notifications",
+                "resolution_center.context_processors.unread_notifications",
                 "cases.context_processors.resolution_rules",
             ],
         },
@@ -174,7 +174,7 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # "page_counts" holds the Resolution Center's status-tab counts and dispute rate for a few seconds
-# (cases.selectors_merchant). A dummy here, so development and tests always count afresh;
+# (cases.selectors). A dummy here, so development and tests always count afresh;
 # production.py gives it a real, short-lived cache.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

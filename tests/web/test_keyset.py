@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case
-from cases.selectors_merchant import (
+from cases.selectors import (
     CASE_SORT,
     PAYMENT_SORT,
     CaseFilters,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import CaseStatus
-from cases.selectors_merchant import CaseFilters, case_status_tabs, company_dispute_rate
+from cases.selectors import CaseFilters, case_status_tabs, company_dispute_rate
 from payments.models import Company, Membership
 from tests.factories import CompanyFactory, MembershipFactory, PaymentFactory, ProductFactory, UserFactory, merchant_of
 

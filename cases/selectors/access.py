@@ -10,12 +10,13 @@ from django.http import Http404
 from payments.models import ActorKind, Membership, Payment
 from payments.selectors import is_member
 
-from .models import Attachment, Case, CaseEvent, Message, Visibility
+from ..models import Attachment, Case, CaseEvent, Message, Visibility
+from ..policy import user_is_reviewer
 
 security_log = logging.getLogger("resolution_center.security")
 
 
-def _not_found(user, what: str, pk) -> Http404:
+def not_found(user, what: str, pk) -> Http404:
     security_log.warning(
         "access denied: user=%s tried to reach %s #%s", getattr(user, "pk", None) or "anonymous", what, pk
     )
@@ -25,7 +26,7 @@ def _not_found(user, what: str, pk) -> Http404:
 def case_get_for_customer(*, user, case_id: int) -> Case:
     case = Case.objects.select_related("payment__product", "company").filter(pk=case_id, customer_id=user.pk).first()
     if case is None:
-        raise _not_found(user, "case", case_id)
+        raise not_found(user, "case", case_id)
     return case
 
 
@@ -36,14 +37,14 @@ def case_get_for_merchant(*, user, company_id: int, case_id: int) -> Case:
         .first()
     )
     if case is None:
-        raise _not_found(user, "case", case_id)
+        raise not_found(user, "case", case_id)
     return case
 
 
 def payment_get_for_customer(*, user, payment_id: int) -> Payment:
     payment = Payment.objects.select_related("company", "product").filter(pk=payment_id, customer_id=user.pk).first()
     if payment is None:
-        raise _not_found(user, "payment", payment_id)
+        raise not_found(user, "payment", payment_id)
     return payment
 
 
@@ -74,9 +75,6 @@ def case_messages(*, case: Case, viewer: str) -> QuerySet[Message]:
 def attachment_get_for_user(*, user, attachment_id: int) -> Attachment:
     """An evidence file for its case's customer, a member of the case's company, or a reviewer,
     and only when the message it came with is visible to that party; anyone else gets 404."""
-    # Lazy: services pulls in notifications, which may read through this module.
-    from .services import user_is_reviewer
-
     attachment = Attachment.objects.select_related("case", "message").filter(pk=attachment_id).first()
     if attachment is not None and getattr(user, "is_authenticated", False):
         case = attachment.case
@@ -92,7 +90,7 @@ def attachment_get_for_user(*, user, attachment_id: int) -> Attachment:
         message = attachment.message
         if any(message is None or message.visibility in visibilities_for(part) for part in parts):
             return attachment
-    raise _not_found(user, "file", attachment_id)
+    raise not_found(user, "file", attachment_id)
 
 
 @dataclass(frozen=True)
@@ -105,8 +103,6 @@ class UserSides:
 
 
 def user_sides(*, user) -> UserSides:
-    from .services import user_is_reviewer
-
     if not getattr(user, "is_authenticated", False):
         return UserSides(customer=False, merchant=False, reviewer=False)
     return UserSides(

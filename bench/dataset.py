@@ -3,8 +3,9 @@ with the timelines, messages and money rows the real services would have left.
 
 Everything is generated as plain rows with explicit ids and written with ``bench.bulk`` (COPY on
 PostgreSQL, big executemany transactions on SQLite). Each case is a "story": the events the
-services append, in order, with times that keep every rule of DOMAIN.md (deadlines 7 days after
-the move that set them, ``next_deadline_at`` equal to the running one, outcomes only on final
+services append, in order, with times that keep every rule of DOMAIN.md (each deadline as long as
+settings.RESOLUTION says after the move that set it; every clock that runs out moves as its
+declaration in cases/expiry_rules.py says; ``next_deadline_at`` equal to the running one, outcomes only on final
 cases, a refund row and a refunded payment for every refunded case, a credit row for every
 credited one). Deterministic for a given seed and clock.
 """
@@ -20,6 +21,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cases.expiry_rules import DENY_UNANSWERED, ESCALATE, FINALIZE_DENIAL, FINALIZE_REFUND, ExpiryRule, deadline_days
 from cases.models import Case, CaseEvent, CaseOutcome, CaseReason, CaseStatus, Message, Visibility
 from notifications.models import UserPreferences
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Payment, Product, Refund
@@ -183,15 +185,21 @@ class StoryTeller:
             self._notify(story, S.OPEN, MERCHANT)
             story.deadline_field, story.deadline_anchor = "respond_by", story.t
 
+    def _expire(self, story, rule: ExpiryRule):
+        """The running clock runs out a little after its deadline: the move, note, outcome and
+        fields its ExpiryRule declares (cases/expiry_rules.py), as the sweep writes them."""
+        story.t = story.deadline_anchor + deadline_days(rule.deadline_field) * DAY + self.rng.uniform(1, 120)
+        self._event(story, rule.action, SYSTEM, None, rule.from_status, rule.to_status, rule.note())
+        if rule.escalates:
+            story.fields["escalated_at"] = story.t
+        if rule.decided_by_system:
+            story.fields["decided_by_kind"] = SYSTEM
+        story.deadline_field, story.deadline_anchor = (rule.starts or ""), story.t
+
     def _escalate(self, story):
-        # Nobody answered for 7 days after the last clock start.
-        story.t = story.deadline_anchor + 7 * DAY + self.rng.uniform(1, 120)
-        note = "The merchant did not answer within 7 days."
-        self._event(story, A.ESCALATED, SYSTEM, None, S.OPEN, S.ESCALATED, note)
+        self._expire(story, ESCALATE)
         self._notify(story, S.ESCALATED, MERCHANT)
         self._notify(story, S.ESCALATED, CUSTOMER)
-        story.fields["escalated_at"] = story.t
-        story.deadline_field = ""
 
     def _decide(self, story, reviewer, frm, to, note):
         self._step(story, 4, 150)
@@ -201,7 +209,7 @@ class StoryTeller:
         story.fields.update(decided_by_kind=REVIEWER, decided_by_id=reviewer)
 
     def _deny(self, story, customer, merchant, reviewer) -> None:
-        """Reach `denied` one of three ways; the customer then has 7 days to appeal."""
+        """Reach `denied` one of three ways; the customer's appeal window then runs."""
         how = self.rng.choices(["merchant", "reply_expired", "reviewer"], [6, 2, 2])[0]
         if how == "merchant":
             self._step(story, 2, 100)
@@ -209,10 +217,7 @@ class StoryTeller:
             story.fields.update(decided_by_kind=MERCHANT, decided_by_id=merchant)
         elif how == "reply_expired":
             self._info_round(story, customer, merchant, reply=False)
-            story.t = story.deadline_anchor + 7 * DAY + self.rng.uniform(1, 120)
-            note = "The customer did not reply within 7 days."
-            self._event(story, A.REPLY_EXPIRED, SYSTEM, None, S.INFO_REQUESTED, S.DENIED, note)
-            story.fields.update(decided_by_kind=SYSTEM)
+            self._expire(story, DENY_UNANSWERED)
         else:
             self._escalate(story)
             self._decide(story, reviewer, S.ESCALATED, S.DENIED, "The evidence supports the merchant.")
@@ -309,8 +314,7 @@ class StoryTeller:
             self._close(story, CaseOutcome.WITHDRAWN)
         elif path == "denied_final":
             self._deny(story, customer, merchant, reviewer)
-            story.t = story.deadline_anchor + 7 * DAY + self.rng.uniform(1, 120)
-            self._event(story, A.FINALIZED, SYSTEM, None, S.DENIED, S.FINAL)
+            self._expire(story, FINALIZE_DENIAL)
             self._notify(story, S.FINAL, CUSTOMER)
             self._close(story, CaseOutcome.DENIED)
         elif path == "credited":
@@ -322,8 +326,8 @@ class StoryTeller:
         elif path == "reviewer_refund_final":
             self._escalate(story)
             self._decide(story, reviewer, S.ESCALATED, S.ACCEPTED, "The item was not as described.")
-            story.t += 7 * DAY + self.rng.uniform(1, 120)
-            self._event(story, A.FINALIZED, SYSTEM, None, S.ACCEPTED, S.FINAL)
+            story.deadline_anchor = story.t
+            self._expire(story, FINALIZE_REFUND)
             self._refund_issued(story, REVIEWER, reviewer)
             self._notify(story, S.FINAL, MERCHANT)
             self._close(story, CaseOutcome.REFUNDED)
@@ -369,14 +373,15 @@ class CaseWriter:
         (or, for the sweep's pools, falls between the two times given)."""
         end = story.events[-1][0]
         if story.deadline_field:
-            deadline_offset = story.deadline_anchor + 7 * DAY
+            deadline_offset = story.deadline_anchor + deadline_days(story.deadline_field) * DAY
             if deadline_between is not None:
                 low, high = deadline_between
                 target = low + timedelta(seconds=self.rng.uniform(0, (high - low).total_seconds()))
                 start = target - timedelta(seconds=deadline_offset)
             else:
-                # the running deadline is between half a day and 7 days ahead, the last move in the past
-                ahead = self.rng.uniform(0.5 * DAY, 7 * DAY - (end - story.deadline_anchor) - 60)
+                # the running deadline is between half a day and its length ahead, the last move in the past
+                length = deadline_days(story.deadline_field) * DAY
+                ahead = self.rng.uniform(0.5 * DAY, length - (end - story.deadline_anchor) - 60)
                 start = self.now + timedelta(seconds=ahead) - timedelta(seconds=deadline_offset)
         else:
             back = self.rng.uniform(HOUR, (100 if story.status == S.FINAL else 30) * DAY)
@@ -390,7 +395,7 @@ class CaseWriter:
         deadlines = {"respond_by": None, "reply_by": None, "appeal_by": None}
         next_deadline = None
         if story.deadline_field:
-            next_deadline = at(story.deadline_anchor + 7 * DAY)
+            next_deadline = at(story.deadline_anchor + deadline_days(story.deadline_field) * DAY)
             deadlines[story.deadline_field] = next_deadline
         case_row = (
             placed.case_id,

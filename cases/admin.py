@@ -26,7 +26,7 @@ from django.utils.timesince import timesince
 from payments.admin import IdSearchMixin, ReadOnlyModelAdmin
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Refund
 from resolution_center.exceptions import ApplicationError, http_status_for
-from resolution_center.formatting import format_money
+from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
 from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
@@ -50,7 +50,7 @@ def attachment_download_url(attachment_pk: int) -> str | None:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%d %b %Y, %H:%M %Z}" if moment else "—"
+    return format_local(moment, ADMIN_DATE_TIME) if moment else "—"
 
 
 def _waited(case: Case, now: datetime) -> str:

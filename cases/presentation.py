@@ -4,11 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from payments.models import ActorKind
-from resolution_center.formatting import format_money
+from resolution_center.formatting import DATE, DATE_TIME, ISO, format_local, format_money
 
 from .expiry_rules import days_text
 from .models import Case, CaseOutcome, CaseStatus
@@ -231,11 +229,6 @@ def url_with_id(viewname: str, id_kwarg: str, **kwargs):
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def local_date(value: datetime | None, fmt: str) -> str:
-    """``value`` in the current time zone formatted like the template's date filter ("" for None)."""
-    return date_format(timezone.localtime(value), fmt) if value else ""
-
-
 def merchant_case_rows(cases, *, company_id: int) -> list[MerchantCaseRow]:
     """The list's rows, with dates in the current time zone (as the template's date filter shows
     them) and each case's link built from one reversed URL."""
@@ -244,8 +237,6 @@ def merchant_case_rows(cases, *, company_id: int) -> list[MerchantCaseRow]:
     rows = []
     for case in cases:
         payment = case.payment
-        deadline = timezone.localtime(case.next_deadline_at) if case.next_deadline_at else None
-        opened = timezone.localtime(case.opened_at)
         rows.append(
             MerchantCaseRow(
                 case=case,
@@ -253,10 +244,10 @@ def merchant_case_rows(cases, *, company_id: int) -> list[MerchantCaseRow]:
                 amount=format_money(payment.amount_cents, payment.currency),
                 reason=case.get_reason_display(),
                 headline=status_text(case, ActorKind.MERCHANT).headline,
-                deadline_iso=date_format(deadline, "c") if deadline else "",
-                deadline_text=date_format(deadline, "j M Y, H:i T") if deadline else "",
-                opened_iso=date_format(opened, "c"),
-                opened_text=date_format(opened, "j M Y"),
+                deadline_iso=format_local(case.next_deadline_at, ISO),
+                deadline_text=format_local(case.next_deadline_at, DATE_TIME),
+                opened_iso=format_local(case.opened_at, ISO),
+                opened_text=format_local(case.opened_at, DATE),
             )
         )
     return rows

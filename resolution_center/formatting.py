@@ -20,6 +20,8 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AU
 DATE = "j M Y"
 DATE_TIME = "j M Y, H:i T"
 ISO = "c"
+# Admin's own style (zero-padded day), as its change lists show dates.
+ADMIN_DATE_TIME = "d M Y, H:i T"
 
 
 def minor_units_to_decimal(amount_cents: int, currency: str) -> Decimal:

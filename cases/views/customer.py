@@ -15,14 +15,14 @@ from django.views.decorators.http import require_POST
 from payments.models import ActorKind
 from payments.selectors import payment_list_for_customer
 from resolution_center.exceptions import ApplicationError, http_status_for
-from resolution_center.formatting import format_money
+from resolution_center.formatting import DATE, ISO, format_local, format_money
 
 from .. import services
 from ..expiry_rules import days_text
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
 from ..models import Case
 from ..policy import CaseAction, case_actions_for
-from ..presentation import case_timeline_entries, local_date, status_text, url_with_id
+from ..presentation import case_timeline_entries, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
 from .common import submission_claim, submission_release
 
@@ -54,8 +54,8 @@ def orders(request):
                 "case": case,
                 "amount": format_money(payment.amount_cents, payment.currency),
                 "refunded": format_money(payment.refunded_cents, payment.currency) if payment.refunded_cents else "",
-                "paid_iso": local_date(payment.paid_at, "c"),
-                "paid_text": local_date(payment.paid_at, "j M Y"),
+                "paid_iso": format_local(payment.paid_at, ISO),
+                "paid_text": format_local(payment.paid_at, DATE),
                 "url": case_url(case.pk) if case else open_url(payment.pk),
                 "status": status_text(case, CUSTOMER) if case else None,
                 "refusal": None

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import services
+from cases.expiry_rules import deadline_days
 from cases.reviewers import reviewers_group_ensure
 from notifications.models import UserPreferences
 from payments.models import Company, Membership, Payment, Product
@@ -165,13 +166,14 @@ class Command(BaseCommand):
         services.case_appeal(
             case=c, actor=users[carol], statement="I never logged in, those logs are not mine.", now=at(8)
         )
-        # A case whose 7 days to answer run out about two minutes after the demo loads, so a person
+        # A case whose time to answer runs out about two minutes after the demo loads, so a person
         # running `make run` can watch the task cluster escalate it.
-        payment = pay(erin, lens, 25900, days_ago=8)
+        respond_days = deadline_days("respond_by")
+        payment = pay(erin, lens, 25900, days_ago=respond_days + 1)
         services.case_open(
             customer=users[erin],
             payment=payment,
             reason="not_received",
             description="The lens never arrived. (Demo: this case escalates about two minutes after start-up.)",
-            now=now - timedelta(days=7) + timedelta(minutes=2),
+            now=now - timedelta(days=respond_days) + timedelta(minutes=2),
         )

@@ -7,17 +7,16 @@ from django_q.models import Schedule
 pytestmark = pytest.mark.django_db
 
 
-def test_setup_schedules_registers_the_sweep_every_minute():
-    """After setup there is one schedule that runs the deadline sweep every minute, forever."""
+def test_setup_schedules_registers_the_sweep_and_the_email_safety_net_every_minute():
+    """After setup there are exactly two schedules, each every minute, forever: the deadline sweep
+    and the email safety net (which re-queues emails still waiting)."""
     call_command("setup_schedules")
 
-    schedule = Schedule.objects.get(name="deadlines-sweep")
-    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        "cases.tasks.deadlines_sweep",
-        Schedule.MINUTES,
-        1,
-        -1,
-    )
+    schedules = {s.name: (s.func, s.schedule_type, s.minutes, s.repeats) for s in Schedule.objects.order_by("name")}
+    assert schedules == {
+        "deadlines-sweep": ("cases.tasks.deadlines_sweep", Schedule.MINUTES, 1, -1),
+        "notifications-deliver-due": ("notifications.tasks.notifications_deliver_due", Schedule.MINUTES, 1, -1),
+    }
 
 
 def test_setup_schedules_run_again_keeps_one_schedule_and_its_next_run():

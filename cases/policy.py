@@ -260,6 +260,9 @@ def _appeal(action: CaseAction, case: Case, person: _Person, now: datetime) -> C
     """Appeal or waive it: once per case, by the side the decision went against, before appeal_by."""
     kind = appellant_kind(case)
     if kind is None:
+        # Who first, as in every rule: only the two sides ever appeal (and nobody else learns the state).
+        if person.party not in (ActorKind.CUSTOMER, ActorKind.MERCHANT):
+            return _not_you(action, f"Only the customer or the merchant on this case can {DOING[action]}.")
         if case.appealed:
             return _not_now(action, "This case has already been appealed once; the decision is final.")
         return _not_now(action, f"This case is {status_words(case.status)}, so you cannot {DOING[action]}.")

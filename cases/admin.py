@@ -328,7 +328,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ]
         is_reviewer = user_is_reviewer(request.user)
         actions = case_actions_for(case=case, user=request.user, now=timezone.now())
-        can = actions.can
+        can = actions.can_as(ActorKind.REVIEWER)
         forms = {prefix: bound_forms.get(prefix) or cls(prefix=prefix) for prefix, cls in FORM_CLASSES.items()}
         return {
             "case": case,
@@ -342,8 +342,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             "can_decide": can[CaseAction.DECIDE],
             "can_decide_appeal": can[CaseAction.DECIDE_APPEAL],
             "can_request_info": can[CaseAction.ASK_PARTY],
-            # The admin's message form speaks as a reviewer (it may address one party only).
-            "can_post_message": can[CaseAction.MESSAGE] and actions.party == ActorKind.REVIEWER,
+            "can_post_message": can[CaseAction.MESSAGE],
             "not_yours": actions.not_yours.get(CaseAction.DECIDE, "") if is_reviewer else "",
             "decision_form": forms[DECISION_PREFIX],
             "info_form": forms[INFO_PREFIX],

@@ -253,6 +253,11 @@ def _message(case: Case, person: _Person) -> CaseActionAnswer:
         return _not_you(action, "You are not a party to this case.")
     if case.status == S.FINAL:
         return _not_now(action, "This case is closed, so no more messages can be added.")
+    if case.status == S.INFO_REQUESTED and person.party == ActorKind.CUSTOMER:
+        # Decided (README, "Where each kind of rule lives"): while the merchant waits for the
+        # customer's answer, the customer's words go through Reply, which answers the request and
+        # restarts the merchant's clock; a plain message would leave it unanswered until reply_by.
+        return _not_now(action, "The merchant asked you for information: please send it as your reply.")
     return _yes(action)
 
 
@@ -339,6 +344,12 @@ class CaseActions:
     @property
     def can(self) -> dict[str, bool]:
         return {a.action.value: a.allowed for a in self.answers}
+
+    def can_as(self, party: str) -> dict[str, bool]:
+        """What the person may do on a page that speaks for ``party`` (the customer's page, the
+        merchant's page, the reviewers' admin): nothing there when they act on this case as another
+        side (a member who opened the case acts as its customer, on the customer's page)."""
+        return {a.action.value: a.allowed and self.party == party for a in self.answers}
 
     @property
     def why_not(self) -> dict[str, str]:

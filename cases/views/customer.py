@@ -128,7 +128,7 @@ def case_list(request):
 
 def _case_actions(case: Case, user, now) -> dict:
     """Which forms the page offers: exactly what the action policy allows (the services ask it again)."""
-    can = case_actions_for(case=case, user=user, now=now).can
+    can = case_actions_for(case=case, user=user, now=now).can_as(CUSTOMER)
     return {
         "can_reply": can[CaseAction.REPLY],
         "can_message": can[CaseAction.MESSAGE],

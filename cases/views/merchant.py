@@ -220,7 +220,7 @@ def _case_actions(case, user) -> dict:
     ask it again on POST)."""
     # Only members reach a merchant page (merchant_view), so membership need not be read again.
     actions = case_actions_for(case=case, user=user, now=timezone.now(), member=True)
-    return {"can": actions.can, "why_not": actions.why_not, "not_yours": actions.not_yours}
+    return {"can": actions.can_as(ActorKind.MERCHANT), "why_not": actions.why_not, "not_yours": actions.not_yours}
 
 
 def _case_page(request, membership, case, *, forms: dict | None = None, error: str = "", status: int = 200):

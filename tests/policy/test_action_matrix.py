@@ -160,7 +160,12 @@ def expected_answers(state: State, clock: str, role: str) -> dict[CaseAction, st
         ),
         A.REPLY: rule(person_ok=party == CUSTOMER, moment_ok=status == S.INFO_REQUESTED and not late),
         A.WITHDRAW: rule(person_ok=party == CUSTOMER, moment_ok=answerable),
-        A.MESSAGE: rule(person_ok=party is not None, moment_ok=status != S.FINAL),
+        # Any side on a case not yet final, except the customer while a request for information
+        # waits on them: their words then go through Reply (README, "Where each kind of rule lives").
+        A.MESSAGE: rule(
+            person_ok=party is not None,
+            moment_ok=status != S.FINAL and not (status == S.INFO_REQUESTED and party == CUSTOMER),
+        ),
         A.APPEAL: appeal,
         A.WAIVE_APPEAL: appeal,
         A.DECIDE: rule(person_ok=party == REVIEWER, moment_ok=status == S.ESCALATED),

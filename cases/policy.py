@@ -115,14 +115,6 @@ def _person(case: Case, user, member: bool | None = None) -> _Person:
     )
 
 
-def actor_kind_for(case: Case, user) -> str:
-    """Which party a user acts as on this case; refuses strangers."""
-    party = _person(case, user).party
-    if party is None:
-        raise NotAllowedError("You are not a party to this case.")
-    return party
-
-
 def appellant_kind(case: Case) -> str | None:
     """Who may appeal in the current state: the customer a denial, the merchant a reviewer's refund."""
     if case.appealed:

@@ -10,7 +10,6 @@ and the durations in settings. Notifications are recorded in the same transactio
 notifications app, which listens to cases.signals.
 """
 
-from ..policy import actor_kind_for, user_is_reviewer
 from .answers import case_accept, case_deny, case_request_info
 from .appeals import case_appeal, case_appeal_waive
 from .base import MAX_DESCRIPTION, MAX_MESSAGE
@@ -24,7 +23,6 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_MESSAGE",
     "Decision",
-    "actor_kind_for",
     "auto_refund_terms",
     "case_accept",
     "case_appeal",
@@ -43,5 +41,4 @@ __all__ = [
     "case_request_info",
     "case_reviewer_info_request",
     "case_withdraw",
-    "user_is_reviewer",
 ]

@@ -11,6 +11,7 @@ from cases import services, sweeps
 from cases.models import Case, CaseEvent, CaseOutcome, CaseStatus
 from notifications import services as notification_services
 from notifications.models import EmailStatus, Notification
+from notifications.services import recording as notification_recording
 from payments.models import Refund
 from tests.factories import CompanyFactory, PaymentFactory, UserFactory, merchant_of
 from tests.racing import race
@@ -40,7 +41,7 @@ def overdue_cases(count: int, *, company, merchant) -> list[Case]:
 def test_two_sweeps_at_once_move_each_overdue_case_exactly_once(monkeypatch):
     """Two sweeps (as two clusters would run them) over the same overdue cases: every case moves
     once, with one timeline row and one set of notifications, and together they moved them all."""
-    monkeypatch.setattr(notification_services, "notifications_enqueue_delivery", lambda *, ids: None)
+    monkeypatch.setattr(notification_recording, "notifications_enqueue_delivery", lambda *, ids: None)
     company = CompanyFactory()
     merchant = merchant_of(company)
     cases = overdue_cases(25, company=company, merchant=merchant)
@@ -122,7 +123,7 @@ class SlowLocmemBackend:
 def test_two_deliverers_racing_one_notification_send_one_email(monkeypatch, settings):
     """The on-commit task and the sweep's safety net (or a retried task) deliver the same
     notification at once: the compare-and-set claim lets exactly one send it."""
-    monkeypatch.setattr(notification_services, "notifications_enqueue_delivery", lambda *, ids: None)
+    monkeypatch.setattr(notification_recording, "notifications_enqueue_delivery", lambda *, ids: None)
     company = CompanyFactory()
     merchant_of(company)
     customer = UserFactory()

@@ -266,8 +266,9 @@ AUTHENTICATION_BACKENDS = [
     "resolution_center.security.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failed sign-ins are counted in the database, so every web process sees the same count.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Failed sign-ins are counted in the database, so every web process sees the same count; a
+# successful sign-in forgives only its own account's failures (resolution_center.security).
+AXES_HANDLER = "resolution_center.security.SignInThrottleHandler"
 # Each parameter on its own: too many failures for one account, or from one address, locks it.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))

@@ -125,3 +125,54 @@ def test_account_lockout_holds_across_two_processes(shared_database):
     assert first["codes"] == [400, 400, 400]
     assert second["codes"][0] == 400
     assert final["codes"] == [429]
+
+
+SIGN_IN_PAGES = {"product": LOGIN_URL, "admin": "/admin/login/"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", sorted(SIGN_IN_PAGES))
+def test_own_sign_in_between_guesses_at_another_account_still_locks_it(page):
+    """The attack: from one address, guess the victim's password AXES_FAILURE_LIMIT-1 times, sign
+    in with your own account from that address, guess again. Your success must not forgive the
+    failures against the victim: the next wrong guess reaches the limit and even the victim's
+    right password is refused from there (429). On both sign-in pages; the attacker is staff so
+    the admin page signs them in too."""
+    url = SIGN_IN_PAGES[page]
+    victim, attacker = UserFactory(), UserFactory(is_staff=True)
+    address = "198.51.100.66"
+    client = Client(REMOTE_ADDR=address)
+
+    def guess(username, password):
+        return client.post(url, {"username": username, "password": password})
+
+    limit = settings.AXES_FAILURE_LIMIT
+    assert [guess(victim.username, "wrong").status_code for _ in range(limit - 1)] == [
+        200 if page == "admin" else 400
+    ] * (limit - 1)
+    signed_in = guess(attacker.username, PASSWORD)
+    assert signed_in.status_code == 302 and signed_in.wsgi_request.user == attacker
+    client.logout()
+
+    assert guess(victim.username, "wrong-again").status_code == 429
+    assert guess(victim.username, PASSWORD).status_code == 429
+    # The victim, from their own address, is locked out too: the failures counted for the account.
+    assert (
+        Client(REMOTE_ADDR="203.0.113.5").post(url, {"username": victim.username, "password": PASSWORD}).status_code
+        == 429
+    )
+
+
+@pytest.mark.django_db
+def test_own_sign_in_after_own_typos_forgives_only_own_failures():
+    """A successful sign-in still forgives the account's own typos (AXES_RESET_ON_SUCCESS): after
+    it, the same person has the full AXES_FAILURE_LIMIT of attempts again."""
+    user = UserFactory()
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        _attempt(user.username, "wrong", "192.0.2.30")
+    assert _attempt(user.username, PASSWORD, "192.0.2.30").status_code == 302
+
+    codes = [_attempt(user.username, "wrong", "192.0.2.30").status_code for _ in range(limit - 1)]
+    assert codes == [400] * (limit - 1)
+    assert _attempt(user.username, PASSWORD, "192.0.2.30").status_code == 302

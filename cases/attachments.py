@@ -3,7 +3,9 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePosixPath
 
+import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Sum
@@ -14,25 +16,62 @@ from .models import Attachment
 
 ALLOWED_DESCRIPTION = "images (PNG, JPEG, GIF, WebP), PDF, or video (MP4, WebM, QuickTime)"
 
+# What filetype detects -> (the type we store and send, the extension a download gets). Only these
+# are accepted: types every browser shows. An animated PNG is a PNG to a browser.
+ACCEPTED_TYPES: dict[str, tuple[str, str]] = {
+    "image/png": ("image/png", "png"),
+    "image/apng": ("image/png", "png"),
+    "image/jpeg": ("image/jpeg", "jpg"),
+    "image/gif": ("image/gif", "gif"),
+    "image/webp": ("image/webp", "webp"),
+    "application/pdf": ("application/pdf", "pdf"),
+    "video/mp4": ("video/mp4", "mp4"),
+    "video/webm": ("video/webm", "webm"),
+    "video/quicktime": ("video/quicktime", "mov"),
+}
+EXTENSION_FOR_TYPE = dict(ACCEPTED_TYPES.values())
 
-def sniff_content_type(head: bytes) -> str | None:
-    """The real type of a file from its first bytes, or None when it is not one we accept."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video/webm"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        return "video/quicktime" if brand == b"qt  " else "video/mp4"
-    return None
+# Types people often have at hand that we refuse, with what to send instead.
+REFUSED_WITH_ADVICE = {
+    "image/heic": "HEIC photos cannot be shown in browsers; please upload a JPEG or PNG "
+    "(on an iPhone, share the photo as JPEG, or set Camera > Formats to Most Compatible).",
+    "image/avif": "AVIF images are not accepted; please upload a JPEG or PNG.",
+    "audio/mp4": "Audio recordings (M4A) are not accepted; please attach a video (MP4, WebM, QuickTime) or a "
+    "screenshot instead.",
+    "video/3gpp": "3GP recordings are not accepted; please attach an MP4, WebM or QuickTime video.",
+}
+
+# filetype reads at most this many bytes itself; an ISO media header (MP4, HEIC) lists its brands
+# in the first box, which can be longer than a few dozen bytes.
+HEAD_BYTES = 8192
+# filetype 1.2.0 looks for a 3GP's "ftyp3gp" at the file's first byte instead of its fourth, so a
+# 3GP recording that lists "isom" among its brands is reported as MP4; its major brand says 3GP.
+THREE_GPP_BRANDS = (b"3gp", b"3g2")
+
+
+def detect_content_type(head: bytes) -> tuple[str | None, str | None]:
+    """The type a file really is, from its first bytes: (accepted type, None), or (None, the
+    detected type we refuse, or None when filetype does not know it)."""
+    kind = filetype.guess(head)
+    if kind is None:
+        return None, None
+    mime = kind.mime
+    if mime == "video/mp4" and head[8:11] in THREE_GPP_BRANDS:
+        mime = "video/3gpp"
+    accepted = ACCEPTED_TYPES.get(mime)
+    if accepted is None:
+        return None, mime
+    return accepted[0], None
+
+
+def typed_file_name(name: str, content_type: str) -> str:
+    """``name`` with the extension of the type its bytes are, whatever extension it came with:
+    ``invoice.html`` that is a GIF is ``invoice.gif``."""
+    extension = EXTENSION_FOR_TYPE.get(content_type)
+    if extension is None:
+        return name
+    stem = PurePosixPath(name).stem if PurePosixPath(name).suffix else name
+    return f"{stem or 'file'}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +81,10 @@ class CheckedFile:
     content_type: str
     size_bytes: int
     sha256: str
+
+    @property
+    def typed_name(self) -> str:
+        return typed_file_name(self.original_name, self.content_type)
 
 
 def attachments_check(files: list[UploadedFile] | None) -> list[CheckedFile]:
@@ -61,10 +104,11 @@ def attachments_check(files: list[UploadedFile] | None) -> list[CheckedFile]:
         if upload.size > max_bytes:
             raise ApplicationError(f"“{name}” is larger than the {max_bytes // (1024 * 1024)} MB limit for a file.")
         upload.seek(0)
-        head = upload.read(64)
-        content_type = sniff_content_type(head)
+        head = upload.read(HEAD_BYTES)
+        content_type, refused_type = detect_content_type(head)
         if content_type is None:
-            raise ApplicationError(f"“{name}” is not an accepted file type. Please attach {ALLOWED_DESCRIPTION}.")
+            advice = REFUSED_WITH_ADVICE.get(refused_type) or f"Please attach {ALLOWED_DESCRIPTION}."
+            raise ApplicationError(f"“{name}” is not an accepted file type. {advice}")
         digest = hashlib.sha256()
         upload.seek(0)
         for chunk in upload.chunks():

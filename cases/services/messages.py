@@ -50,7 +50,7 @@ def files_store(
             uploaded_by=actor,
             created_at=now,
         )
-        attachment.file.save(item.original_name, item.upload, save=False)
+        attachment.file.save(item.typed_name, item.upload, save=False)
         written.append(attachment)
         attachment.save()
         event_append(

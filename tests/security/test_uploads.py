@@ -154,7 +154,7 @@ def test_upload_cap_is_per_person(settings, open_case, merchant):
         ('résumé "final";.png', "attachment; filename*=utf-8''r%C3%A9sum%C3%A9%20%22final%22%3B.png"),
         ('report "v2".png', 'attachment; filename="report \\"v2\\".png"'),
         ("two\r\nSet-Cookie: x=1.png", 'attachment; filename="twoSet-Cookie: x=1.png"'),
-        ("\u202egnp.exe", 'attachment; filename="gnp.exe"'),
+        ("\u202egnp.exe", 'attachment; filename="gnp.png"'),  # a PNG: the extension follows the bytes
     ],
 )
 def test_original_name_safely_encoded_in_content_disposition(client, open_case, customer, name, header):

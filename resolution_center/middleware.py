@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from .page_frame import page_frame
 
@@ -20,3 +21,27 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class SignedInPagesNotStoredMiddleware:
+    """Every response to a signed-in person says ``Cache-Control: private, no-store`` (OWASP ASVS
+    V8.2.1): cases, payments and messages are never kept by a shared proxy, nor on the disk of a
+    shared computer after signing out, and the back button refetches instead of showing them.
+
+    Anonymous pages keep whatever caching they had, and static files never come this far
+    (whitenoise answers them above the session middleware). Who is signed in is read after the view,
+    so the response to the sign-in itself is covered and the one to signing out is not; the user is
+    already loaded by then, so this costs no query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # patch, not replace: keeps stricter directives a view set (never_cache's no-cache,
+            # must-revalidate) and drops a contradicting "public".
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "resolution_center.security.SessionLimitsMiddleware",
     "resolution_center.middleware.UserTimeZoneMiddleware",
+    "resolution_center.middleware.SignedInPagesNotStoredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",

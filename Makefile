@@ -21,7 +21,10 @@ run: install
 	$(PY) manage.py setup_schedules
 	PY=$(PY) scripts/run_dev.sh
 
+# The browser tests never skip: Chromium is installed here when it can be, or make test stops with
+# the command to run (scripts/ensure_chromium.sh).
 test: install
+	scripts/ensure_chromium.sh
 	$(VENV)/bin/pytest -n auto
 
 # ruff, and import-linter's layer contracts (pyproject.toml, [tool.importlinter]).

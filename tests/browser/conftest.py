@@ -24,20 +24,26 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):
-    if not os.path.exists(CHROMIUM):
-        skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
-        for item in items:
-            if "browser" in item.keywords:
-                item.add_marker(skip)
+MISSING_CHROMIUM = (
+    "Chromium is not installed, so the browser tests cannot run (they never skip). "
+    "Run: sudo apt-get update && sudo apt-get install -y chromium  (make test does it when run as root)"
+)
+
+
+def require_chromium(path: str = CHROMIUM) -> str:
+    """The browser's path; a missing Chromium fails the browser test with the command to run."""
+    if not os.path.exists(path):
+        pytest.fail(MISSING_CHROMIUM, pytrace=False)
+    return path
 
 
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    executable = require_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
 

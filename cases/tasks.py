@@ -2,7 +2,7 @@
 
 from django_q.tasks import async_task
 
-from . import sweeps
+from . import services, sweeps
 
 SWEEP_TASK = "cases.tasks.deadlines_sweep"
 
@@ -21,3 +21,9 @@ def deadlines_sweep(helper: bool = False) -> dict:
                 async_task(SWEEP_TASK, True, group="deadlines")
 
     return sweeps.deadlines_sweep(on_backlog=bring_in_helpers).as_dict()
+
+
+def housekeeping_daily() -> dict:
+    """Scheduled daily (``manage.py setup_schedules``): delete one-time form tokens older than a day
+    and evidence files that no attachment row refers to (cases.services.housekeeping)."""
+    return services.housekeeping_run().as_dict()

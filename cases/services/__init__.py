@@ -15,6 +15,7 @@ from .appeals import case_appeal, case_appeal_waive
 from .base import MAX_DESCRIPTION, MAX_MESSAGE
 from .customer import case_reply, case_withdraw
 from .deadlines import case_deny_unanswered, case_escalate_overdue, case_expire, case_finalize_expired
+from .housekeeping import HousekeepingResult, evidence_orphans_purge, form_tokens_purge, housekeeping_run
 from .messages import case_message_post
 from .opening import auto_refund_terms, case_open, case_open_refusal
 from .reviewers import Decision, case_decide, case_decide_appeal, case_reviewer_info_request
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_MESSAGE",
     "Decision",
+    "HousekeepingResult",
     "auto_refund_terms",
     "case_accept",
     "case_appeal",
@@ -41,4 +43,7 @@ __all__ = [
     "case_request_info",
     "case_reviewer_info_request",
     "case_withdraw",
+    "evidence_orphans_purge",
+    "form_tokens_purge",
+    "housekeeping_run",
 ]

@@ -1,4 +1,4 @@
-"""The every-minute sweep is registered idempotently by ``manage.py setup_schedules``."""
+"""The every-minute sweep and the daily housekeeping are registered idempotently by ``manage.py setup_schedules``."""
 
 import pytest
 from django.core.management import call_command
@@ -7,13 +7,15 @@ from django_q.models import Schedule
 pytestmark = pytest.mark.django_db
 
 
-def test_setup_schedules_registers_the_sweep_and_the_email_safety_net_every_minute():
-    """After setup there are exactly two schedules, each every minute, forever: the deadline sweep
-    and the email safety net (which re-queues emails still waiting)."""
+def test_setup_schedules_registers_the_sweep_and_the_email_safety_net_every_minute_and_housekeeping_daily():
+    """After setup there are exactly three schedules, forever: the deadline sweep and the email
+    safety net (which re-queues emails still waiting) every minute, and the housekeeping (old form
+    tokens, evidence files without an attachment row) daily."""
     call_command("setup_schedules")
 
     schedules = {s.name: (s.func, s.schedule_type, s.minutes, s.repeats) for s in Schedule.objects.order_by("name")}
     assert schedules == {
+        "cases-housekeeping": ("cases.tasks.housekeeping_daily", Schedule.DAILY, None, -1),
         "deadlines-sweep": ("cases.tasks.deadlines_sweep", Schedule.MINUTES, 1, -1),
         "notifications-deliver-due": ("notifications.tasks.notifications_deliver_due", Schedule.MINUTES, 1, -1),
     }

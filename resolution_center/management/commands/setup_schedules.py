@@ -21,11 +21,21 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        # Old one-time form tokens and evidence files without an attachment row.
+        "name": "cases-housekeeping",
+        "func": "cases.tasks.housekeeping_daily",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
 ]
 
 
 class Command(BaseCommand):
-    help = "Create or update the task cluster's schedules (the deadline sweep and the email safety net, every minute)."
+    help = (
+        "Create or update the task cluster's schedules (the deadline sweep and the email safety net, every "
+        "minute; housekeeping, daily)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):

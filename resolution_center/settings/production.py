@@ -7,6 +7,7 @@ docs/deploy.md shows how to run it.
 
 import os
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
@@ -31,6 +32,12 @@ ALLOWED_HOSTS = [
 # base.py already built DATABASES from it; without it base.py would quietly fall back to SQLite.
 required("DATABASE_URL", "where the database is, e.g. postgres://user:password@host:5432/resolution_center")
 DATABASES = {"default": {**DATABASES["default"], "CONN_HEALTH_CHECKS": True}}
+# On PostgreSQL the application connects (DATABASE_URL) as a role that does not own the tables, so
+# it can read and write rows but never alter a table (nor disable the timeline's append-only
+# trigger). `manage.py migrate` connects as the owner instead when MIGRATE_DATABASE_URL is set
+# (resolution_center/management/commands/migrate.py; roles and grants in docs/deploy.md).
+MIGRATE_DATABASE_URL = os.environ.get("MIGRATE_DATABASE_URL", "").strip()
+MIGRATE_DATABASE = dj_database_url.parse(MIGRATE_DATABASE_URL) if MIGRATE_DATABASE_URL else None
 
 DEBUG = False
 # The status tabs' counts and the dispute rate, kept a few seconds (a busy company's list is read

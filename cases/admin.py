@@ -26,7 +26,7 @@ from django.utils.timesince import timesince
 from payments.admin import IdSearchMixin, ReadOnlyModelAdmin
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Refund
 from resolution_center.exceptions import ApplicationError, http_status_for
-from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money
+from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money, parse_row_id
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
 from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
@@ -106,18 +106,19 @@ class WaitingCompanyFilter(admin.SimpleListFilter):
         companies = list(
             Company.objects.filter(Exists(waiting)).order_by("name").values_list("pk", "name")[: self.LIMIT]
         )
-        selected = self.value()
-        if selected and selected.isdigit() and int(selected) not in {pk for pk, _ in companies}:
-            companies += list(Company.objects.filter(pk=int(selected)).values_list("pk", "name"))
+        selected = parse_row_id(self.value() or "")
+        if selected is not None and selected not in {pk for pk, _ in companies}:
+            companies += list(Company.objects.filter(pk=selected).values_list("pk", "name"))
         return [(str(pk), name) for pk, name in companies]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
+        company_id = parse_row_id(value)
+        if company_id is None:
             raise IncorrectLookupParameters(value)
-        return queryset.filter(company_id=int(value))
+        return queryset.filter(company_id=company_id)
 
 
 class KeysFirstPaginator(Paginator):
@@ -354,10 +355,10 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:case_id>/decide/", view(self.decide_view), name="cases_case_decide"),
-            path("<int:case_id>/decide-appeal/", view(self.decide_appeal_view), name="cases_case_decide_appeal"),
-            path("<int:case_id>/request-info/", view(self.request_info_view), name="cases_case_request_info"),
-            path("<int:case_id>/message/", view(self.message_view), name="cases_case_message"),
+            path("<id:case_id>/decide/", view(self.decide_view), name="cases_case_decide"),
+            path("<id:case_id>/decide-appeal/", view(self.decide_appeal_view), name="cases_case_decide_appeal"),
+            path("<id:case_id>/request-info/", view(self.request_info_view), name="cases_case_request_info"),
+            path("<id:case_id>/message/", view(self.message_view), name="cases_case_message"),
             *super().get_urls(),
         ]
 

@@ -6,8 +6,8 @@ app_name = "notifications"
 
 urlpatterns = [
     path("", views.notification_list, name="notification-list"),
-    path("<int:notification_id>/open/", views.notification_open, name="notification-open"),
-    path("<int:notification_id>/read/", views.notification_mark_read, name="notification-mark-read"),
+    path("<id:notification_id>/open/", views.notification_open, name="notification-open"),
+    path("<id:notification_id>/read/", views.notification_mark_read, name="notification-mark-read"),
     path("read-all/", views.notifications_mark_all_read, name="notification-mark-all-read"),
     path("settings/", views.preferences, name="preferences"),
 ]

@@ -5,7 +5,7 @@ products are ordinary admin for superusers."""
 
 from django.contrib import admin
 
-from resolution_center.formatting import format_money
+from resolution_center.formatting import format_money, parse_row_id
 
 from .models import BalanceCredit, Company, Membership, Payment, Product, Refund
 
@@ -37,10 +37,11 @@ class IdSearchMixin:
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().removeprefix("#")
-        if term.isdigit():
-            if len(term) > 18:  # beyond a bigint: no such row
+        if term.isascii() and term.isdigit():
+            number = parse_row_id(term)
+            if number is None:  # beyond a bigint: no such row
                 return queryset.none(), False
-            return queryset.filter(**{self.search_id_field: int(term)}), False
+            return queryset.filter(**{self.search_id_field: number}), False
         return super().get_search_results(request, queryset, search_term)
 
 

@@ -65,3 +65,16 @@ def format_deadline_for_email(value: datetime | None, tz: zoneinfo.ZoneInfo) -> 
     zone = local.tzname() or tz.key
     where = "" if zone == tz.key else f" ({tz.key})"
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {zone}{where}"
+
+
+# The largest value of a 64-bit signed integer column (every id and amount the project stores).
+BIGINT_MAX = 2**63 - 1
+
+
+def parse_row_id(text: str) -> int | None:
+    """A row id as a person types it ("42"): ASCII digits only, at most a bigint; None for anything
+    else. (``str.isdigit()`` also accepts "²" and "٣", and a number past 64 bits overflows SQLite.)"""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= BIGINT_MAX else None

@@ -1,7 +1,7 @@
 """Input validation for the merchant's pages. Forms check shape only; the rules (who may, which
 state, how many info requests) stay in cases.services and payments.services."""
 
-from datetime import tzinfo
+from datetime import date, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -81,6 +81,20 @@ class CaseAppealWaiveForm(SubmissionForm):
 
 # --- lists ---------------------------------------------------------------------------------------
 
+# The days a date filter may name. Beyond them a day's start in the reader's time zone (or the day
+# after the last one) falls outside what datetime and the databases can hold; no case is that old
+# or that new anyway.
+FILTER_FIRST_DAY = date(1900, 1, 1)
+FILTER_LAST_DAY = date(9998, 12, 31)
+
+
+def _day_in_range(day: date | None) -> date | None:
+    if day is not None and not FILTER_FIRST_DAY <= day <= FILTER_LAST_DAY:
+        raise forms.ValidationError(
+            f"Please enter a date between {FILTER_FIRST_DAY:%Y-%m-%d} and {FILTER_LAST_DAY:%Y-%m-%d}."
+        )
+    return day
+
 
 class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any active status"), *CaseStatus.choices])
@@ -93,6 +107,12 @@ class CaseFilterForm(forms.Form):
     )
     closed = forms.BooleanField(label="Include closed cases", required=False)
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def clean_opened_from(self):
+        return _day_in_range(self.cleaned_data.get("opened_from"))
+
+    def clean_opened_to(self):
+        return _day_in_range(self.cleaned_data.get("opened_to"))
 
     def clean(self):
         data = super().clean()

@@ -1,15 +1,15 @@
 """Keyset pagination: a page is the N rows after (or before) a position in the sort order."""
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core import signing
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from resolution_center.formatting import BIGINT_MAX
 
 # --- keyset pagination -------------------------------------------------------------------------
 #
@@ -26,9 +26,11 @@ class InvalidCursor(ValueError):
 @dataclass(frozen=True)
 class SortKey:
     """One column of a keyset ordering. Null values sort after every other value going forward.
-    The last key of an ordering must be unique (the primary key) so that positions are total."""
+    The last key of an ordering must be unique (the primary key) so that positions are total.
+    ``kind`` is the column's Python type (``int`` or ``datetime``): a cursor's value must be one."""
 
     name: str
+    kind: type = int
     descending: bool = False
     nullable: bool = False
 
@@ -76,9 +78,11 @@ def _decode_value(key: SortKey, raw):
         if not key.nullable:
             raise InvalidCursor("null for a key that is never null")
         return None
-    if isinstance(raw, int) and not isinstance(raw, bool):
+    if key.kind is int:
+        if not isinstance(raw, int) or isinstance(raw, bool) or not -BIGINT_MAX <= raw <= BIGINT_MAX:
+            raise InvalidCursor("not a bigint")
         return raw
-    if isinstance(raw, str):
+    if key.kind is datetime and isinstance(raw, str):
         try:
             parsed = parse_datetime(raw)
         except ValueError:
@@ -89,19 +93,31 @@ def _decode_value(key: SortKey, raw):
     raise InvalidCursor("unexpected value type")
 
 
+# Signed (HMAC with SECRET_KEY): a cursor is only ever one this code handed out, so no edited value
+# reaches a query. The salt keeps these tokens from being accepted where other signed values are.
+CURSOR_SALT = "cases.keyset.cursor"
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=CURSOR_SALT)  # built per call: SECRET_KEY is read when used
+
+
 def cursor_encode(*, direction: str, values: Sequence) -> str:
-    """An opaque, URL-safe token for a position. It only carries sort-key values, never a filter,
-    so an edited cursor can at worst move the reader within the list they may already see."""
-    payload = json.dumps([direction, [_encode_value(v) for v in values]], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    """An opaque, signed, URL-safe token for a position. It only carries sort-key values, never a
+    filter, so even a leaked cursor can at worst move the reader within a list they may see."""
+    return _signer().sign_object([direction, [_encode_value(v) for v in values]], compress=True)
 
 
 def cursor_decode(token: str, keys: Sequence[SortKey]) -> tuple[str, list]:
+    """The position in ``token``; InvalidCursor for any token this code did not sign, and for a
+    signed one whose values do not fit ``keys`` (a cursor of another list)."""
     try:
-        padded = token + "=" * (-len(token) % 4)
-        direction, raw_values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor("unreadable cursor") from None
+        payload = _signer().unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeError):
+        raise InvalidCursor("unreadable or edited cursor") from None
+    if not isinstance(payload, list) or len(payload) != 2:
+        raise InvalidCursor("malformed cursor")
+    direction, raw_values = payload
     if direction not in ("next", "prev") or not isinstance(raw_values, list) or len(raw_values) != len(keys):
         raise InvalidCursor("malformed cursor")
     return direction, [_decode_value(key, raw) for key, raw in zip(keys, raw_values, strict=True)]

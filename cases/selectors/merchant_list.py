@@ -11,7 +11,7 @@ from .keyset import KeysetPage, SortKey, keyset_page
 
 # --- the Resolution Center list ----------------------------------------------------------------
 
-CASE_SORT = (SortKey("next_deadline_at", nullable=True), SortKey("id"))
+CASE_SORT = (SortKey("next_deadline_at", kind=datetime, nullable=True), SortKey("id"))
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 """The merchant's Payments tab and a customer's payment history with the company."""
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 
 from payments.models import Payment
+from resolution_center.formatting import parse_row_id
 
 from .keyset import KeysetPage, SortKey, keyset_page
 
-PAYMENT_SORT = (SortKey("paid_at", descending=True), SortKey("id", descending=True))
+PAYMENT_SORT = (SortKey("paid_at", kind=datetime, descending=True), SortKey("id", descending=True))
 
 
 # --- the Payments tab ----------------------------------------------------------------------------
@@ -19,14 +22,14 @@ def payment_list_for_merchant(*, company_id: int, search: str = "") -> QuerySet[
     payments = Payment.objects.filter(company_id=company_id)
     search = search.strip()
     number = search.removeprefix("#").strip()
-    is_number = number.isdigit() and len(number) < 19
+    payment_id = parse_row_id(number)
     if search.startswith("#"):
         # "#123" is unmistakably a payment id.
-        payments = payments.filter(pk=int(number)) if is_number else payments.none()
+        payments = payments.filter(pk=payment_id) if payment_id is not None else payments.none()
     elif search:
         matches = Q(customer__email__icontains=search) | Q(product__name__icontains=search)
-        if is_number:
-            matches |= Q(pk=int(number))
+        if payment_id is not None:
+            matches |= Q(pk=payment_id)
         payments = payments.filter(matches)
     return payments.select_related("product", "customer", "case")
 

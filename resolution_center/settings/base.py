@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "resolution_center.security.SessionLimitsMiddleware",
     "resolution_center.middleware.UserTimeZoneMiddleware",
     "resolution_center.middleware.SignedInPagesNotStoredMiddleware",
+    "resolution_center.middleware.AdminEmptyToFieldMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",

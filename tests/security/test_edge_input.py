@@ -5,11 +5,15 @@ import base64
 import json
 
 import pytest
+from axes.models import AccessLog
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from cases.reviewers import reviewers_group_ensure
 from cases.selectors import CASE_SORT, InvalidCursor, cursor_decode, cursor_encode
 from resolution_center.formatting import parse_row_id
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +131,19 @@ def test_case_filter_date_at_calendar_edge_answers_400_with_message(merchant_cli
 def test_row_id_in_path_beyond_bigint_answers_404(merchant_client, path):
     """An id past 64 bits in a URL matches no page (404) instead of overflowing SQLite's integer."""
     assert merchant_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["change", "delete"])
+def test_admin_page_with_empty_to_field_answers_400_not_500(page):
+    """An empty ``_to_field`` on an admin change or delete page (Django admin passes it on to
+    get_field("")) is refused with 400 for a reviewer, never a server error."""
+    reviewer = UserFactory(is_staff=True, is_superuser=True)
+    reviewer.groups.add(reviewers_group_ensure())
+    log = AccessLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="a", attempt_time=timezone.now())
+    client = Client(raise_request_exception=False)
+    client.force_login(reviewer)
+
+    response = client.get(f"/admin/axes/accesslog/{log.pk}/{page}/?_to_field=")
+
+    assert response.status_code == 400
+    assert AccessLog.objects.filter(pk=log.pk).exists()

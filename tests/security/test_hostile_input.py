@@ -340,8 +340,11 @@ def test_every_route_hostile_query_as_every_role_is_never_a_server_error(world):
                 _assert_survives(client, method, url, pairs)
 
 
+# Derandomized: the same 800 draws on every run, so CI never fails on a draw nobody can reproduce.
+# To explore further, run it locally with another seed (--hypothesis-seed=N, without this flag).
 @settings(
     max_examples=800,
+    derandomize=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # no "explain": minutes when it fails
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],

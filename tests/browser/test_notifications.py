@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from cases import services
 from notifications.models import Notification
@@ -26,15 +27,15 @@ def test_customer_sees_the_unread_count_opens_the_list_and_marks_all_read(new_pa
 
     sign_in(page, scene.customer.username)
     badge = page.locator(".notifications-link")
-    assert badge.get_attribute("aria-label") == "Notifications: 1 unread"
+    expect(badge).to_have_attribute("aria-label", "Notifications: 1 unread")
     badge.click()
 
-    assert page.get_by_role("heading", name="Notifications", exact=True).is_visible()
-    assert page.get_by_text("your refund request was denied").is_visible()
-    assert page.get_by_text("“The parcel was delivered.”").is_visible()
-    assert page.get_by_text("What to do next:").first.is_visible()
+    expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
+    expect(page.get_by_text("your refund request was denied")).to_be_visible()
+    expect(page.get_by_text("“The parcel was delivered.”")).to_be_visible()
+    expect(page.get_by_text("What to do next:").first).to_be_visible()
     screenshot(page, "notifications-list")
     page.get_by_role("button", name="Mark all as read").click()
 
-    assert page.get_by_text("Marked 1 notification as read.").is_visible()
-    assert page.locator(".notifications-link").get_attribute("aria-label") == "Notifications: none unread"
+    expect(page.get_by_text("Marked 1 notification as read.")).to_be_visible()
+    expect(page.locator(".notifications-link")).to_have_attribute("aria-label", "Notifications: none unread")

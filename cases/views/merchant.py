@@ -53,6 +53,7 @@ from ..selectors import (
     payment_history_for_customer,
     payment_page_for_merchant,
 )
+from ..selectors.export import export_rows_guarded
 from .common import submission_claim, submission_release
 
 # 20 rows, as on the customer pages; a busy merchant's 20,000 cases make 1,000 pages.
@@ -195,7 +196,10 @@ def case_export(request, membership):
     if not form.is_valid():
         return _case_list_page(request, membership, form)
     tz = _user_tz()
-    rows = case_export_rows(company_id=membership.company_id, filters=form.filters(tz), tz=tz)
+    # Bad filters were answered with 400 above, so an error while reading the rows is ours: before
+    # the first row it propagates to the normal 500 page (and is logged there); after it, the file
+    # ends with a marked "incomplete" row (see export_rows_guarded).
+    rows = export_rows_guarded(case_export_rows(company_id=membership.company_id, filters=form.filters(tz), tz=tz))
     writer = csv.writer(_Echo())
     # The byte order mark makes spreadsheet programs read the file as UTF-8.
     content = _prefixed("\ufeff", (writer.writerow(row) for row in rows))

@@ -25,13 +25,14 @@ from django.utils.timesince import timesince
 
 from payments.admin import IdSearchMixin, ReadOnlyModelAdmin
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Refund
+from payments.selectors import refunds_needing_attention
 from resolution_center.exceptions import ApplicationError, http_status_for
 from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money, parse_row_id
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
 from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
 from .policy import CaseAction, case_actions_for, user_is_reviewer
-from .services import case_decide, case_decide_appeal, case_message_post, case_reviewer_info_request
+from .services import case_decide, case_decide_appeal, case_message_post, case_reviewer_info_request, refund_retry
 
 admin.site.site_header = "Resolution Center administration"
 admin.site.site_title = "Resolution Center admin"
@@ -65,10 +66,17 @@ class CaseStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
     AWAITING = "awaiting"
+    REFUND_ATTENTION = "refund_attention"
     ALL = "all"
 
     def lookups(self, request, model_admin):
-        return [(self.AWAITING, "Awaiting a reviewer"), (self.ALL, "All states"), *CaseStatus.choices]
+        return [
+            (self.AWAITING, "Awaiting a reviewer"),
+            # Refunds the processor refused or did not answer (payments.selectors): a reviewer retries them.
+            (self.REFUND_ATTENTION, "Refunds needing attention"),
+            (self.ALL, "All states"),
+            *CaseStatus.choices,
+        ]
 
     def value(self):
         return super().value() or self.AWAITING
@@ -77,6 +85,9 @@ class CaseStateFilter(admin.SimpleListFilter):
         value = self.value()
         if value == self.ALL:
             return queryset
+        if value == self.REFUND_ATTENTION:
+            delayed = refunds_needing_attention(now=timezone.now()).filter(case_id__isnull=False)
+            return queryset.filter(pk__in=delayed.values("case_id"))
         if value in CaseStatus.values:
             return queryset.filter(status=value)
         return queryset.filter(status__in=AWAITING_REVIEWER_STATES)
@@ -294,7 +305,10 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         state = request.GET.get(CaseStateFilter.parameter_name, CaseStateFilter.AWAITING)
-        title = "Cases awaiting a reviewer, longest wait first" if state == CaseStateFilter.AWAITING else "Cases"
+        title = {
+            CaseStateFilter.AWAITING: "Cases awaiting a reviewer, longest wait first",
+            CaseStateFilter.REFUND_ATTENTION: "Cases whose refund needs attention",
+        }.get(state, "Cases")
         return super().changelist_view(request, extra_context={"title": title, **(extra_context or {})})
 
     # --- the case page ---
@@ -319,8 +333,9 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         by_pk = {a.pk: a for a in attachments}
         for message in case_messages:
             message.files = [by_pk.get(a.pk, a) for a in message.attachments.all()]
+        now = timezone.now()
         refunds = [
-            (refund, format_money(refund.amount_cents, refund.currency))
+            (refund, format_money(refund.amount_cents, refund.currency), Refund.Progress(refund.progress(now)).label)
             for refund in Refund.objects.filter(payment_id=case.payment_id).order_by("created_at", "id")
         ]
         credits = [
@@ -337,6 +352,11 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             "case_messages": case_messages,
             "attachments": attachments,
             "refunds": refunds,
+            # This case's own refund, when it has not been sent: the reviewer may send it again.
+            "refund_to_retry": next(
+                (row for row in refunds if row[0].case_id == case.pk and row[0].status != Refund.Status.SUCCEEDED),
+                None,
+            ),
             "credits": credits,
             "is_reviewer": is_reviewer,
             # Exactly what the action policy allows this person now; the services ask it again.
@@ -359,6 +379,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             path("<id:case_id>/decide-appeal/", view(self.decide_appeal_view), name="cases_case_decide_appeal"),
             path("<id:case_id>/request-info/", view(self.request_info_view), name="cases_case_request_info"),
             path("<id:case_id>/message/", view(self.message_view), name="cases_case_message"),
+            path("<id:case_id>/refund-retry/", view(self.refund_retry_view), name="cases_case_refund_retry"),
             *super().get_urls(),
         ]
 
@@ -392,6 +413,24 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             return f"Case #{case_id}: message posted (visible to: {Visibility(message.visibility).label.lower()})."
 
         return self._reviewer_action(request, case_id, MESSAGE_PREFIX, perform, success)
+
+    def refund_retry_view(self, request, case_id: int):
+        """Send the case's delayed refund to the processor again now (also once the automatic
+        attempts ran out). Same guards as the decisions: POST, a reviewer, an existing case."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_view_permission(request) and user_is_reviewer(request.user)):
+            raise PermissionDenied
+        refund = Refund.objects.filter(case_id=case_id).first()
+        if refund is None:
+            raise Http404("This case has no refund.")
+        if refund_retry(refund=refund):
+            messages.success(request, f"Case #{case_id}: the refund is being sent to the payment processor again.")
+        else:
+            messages.warning(
+                request, f"Case #{case_id}: nothing to retry — the refund was sent already or is being sent right now."
+            )
+        return redirect("admin:cases_case_change", case_id)
 
     def _reviewer_action(self, request, case_id: int, prefix: str, perform: Callable, success: Callable):
         if request.method != "POST":

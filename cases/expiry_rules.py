@@ -64,7 +64,7 @@ class ExpiryRule:
     starts: str | None = None
     escalates: bool = False
     decided_by_system: bool = False
-    # A reviewer's refund is paid when its appeal window closes: one gateway call per case.
+    # A reviewer's refund is requested when its appeal window closes (and sent after commit).
     settles_refund: bool = False
     note_template: str = ""
     # What the reminded party has left to do ("to answer"), in the reminder and its timeline note.
@@ -149,7 +149,8 @@ FINALIZE_REFUND = ExpiryRule(
 
 EXPIRY_RULES = (ESCALATE, DENY_UNANSWERED, FINALIZE_DENIAL, FINALIZE_REFUND)
 RULE_BY_STATUS = {rule.from_status: rule for rule in EXPIRY_RULES}
-# The rules the sweep applies with one UPDATE per batch (no money moves).
-SET_BASED_RULES = tuple(rule for rule in EXPIRY_RULES if not rule.settles_refund)
+# The rules the sweep applies with one UPDATE per batch: all of them (a reviewer's refund is
+# requested set-based in the same transaction and sent to the processor after commit).
+SET_BASED_RULES = EXPIRY_RULES
 # Who gets the "24 hours left" reminder in each state whose clock runs.
 REMINDED_PARTY = {rule.from_status: rule.reminded for rule in EXPIRY_RULES}

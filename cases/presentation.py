@@ -135,7 +135,66 @@ def _state_label(state: str) -> str:
     return CaseStatus(state).label if state in CaseStatus.values else ""
 
 
-def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[TimelineEntry]:
+@dataclass(frozen=True)
+class RefundLine:
+    """One refund as one side reads it: the amount, where it is, and what it means for them."""
+
+    amount: str
+    progress: str  # Refund.Progress
+    headline: str
+    detail: str
+    reference: str = ""
+
+    @property
+    def banner(self) -> str:
+        """The sentence at the top of the case page while the money is not sent yet."""
+        words = {"on_its_way": "is on its way", "delayed": "is delayed"}.get(self.progress)
+        return f"The {self.amount} refund {words}." if words else ""
+
+
+def refund_lines(refunds, *, viewer: str, now: datetime) -> list[RefundLine]:
+    """The refunds of a case's payment in plain words for ``viewer`` (customer or merchant).
+
+    The customer is told whether the money is on its way, delayed or sent, and that a delay needs
+    nothing from them; the merchant also sees the processor's reason and what happens next.
+    """
+    from payments.models import Refund
+
+    Progress = Refund.Progress
+    lines = []
+    for refund in refunds:
+        amount = format_money(refund.amount_cents, refund.currency)
+        progress = refund.progress(now)
+        requested = format_local(refund.created_at, DATE_TIME)
+        if progress == Progress.SENT:
+            headline = f"{amount} refunded"
+            sent_on = format_local(refund.succeeded_at or refund.created_at, DATE)
+            detail = f"Sent to the original payment method on {sent_on}."
+        elif progress == Progress.ON_ITS_WAY:
+            headline = f"{amount} refund on its way"
+            detail = f"Requested {requested}; the payment processor is sending it to the original payment method."
+        elif viewer == ActorKind.CUSTOMER:
+            headline = f"{amount} refund delayed"
+            detail = (
+                "The payment processor has not sent it yet. It is tried again automatically and the platform's "
+                "reviewers are watching it: you do not need to do anything."
+            )
+        else:
+            headline = f"{amount} refund delayed"
+            why = f"The payment processor said: “{refund.failure_message}”. " if refund.failure_message else ""
+            if refund.waits_for_a_reviewer:
+                then = "The automatic attempts ran out; the platform's reviewers will retry it."
+            else:
+                then = f"Next attempt {format_local(refund.next_attempt_at, DATE_TIME)}."
+            detail = f"{why}{then}"
+        reference = refund.processor_reference if viewer != ActorKind.CUSTOMER else ""
+        lines.append(
+            RefundLine(amount=amount, progress=progress, headline=headline, detail=detail, reference=reference)
+        )
+    return lines
+
+
+def case_timeline_entries(*, case: Case, viewer: str, user=None, refunds=None) -> list[TimelineEntry]:
     """The state changes, decisions and messages this party may see, oldest first.
 
     Messages carry their files. The "message" and "file" events only repeat what the messages
@@ -152,8 +211,19 @@ def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[Timelin
     events = list(case_timeline(case=case, viewer=viewer))
     # The money rows are read only for a timeline that shows them (most cases have none).
     refund = credit = None
-    if any(event.action == CaseEvent.Action.REFUND_ISSUED for event in events):
-        refund = case.refunds.order_by("created_at").first()
+    REFUND_NOTES = {
+        CaseEvent.Action.REFUND_REQUESTED: "{amount} refund requested from the payment processor.",
+        CaseEvent.Action.REFUND_ISSUED: "{amount} refunded to the original payment method.",
+        CaseEvent.Action.REFUND_FAILED: (
+            "The payment processor has not sent the {amount} refund yet; it is tried again automatically."
+        ),
+    }
+    if any(event.action in REFUND_NOTES for event in events):
+        # The page read the payment's refunds already (``refunds``): the case's own is among them.
+        if refunds is not None:
+            refund = next((r for r in refunds if r.case_id == case.pk), None)
+        else:
+            refund = case.refunds.order_by("created_at").first()
     if any(event.action == CaseEvent.Action.CREDIT_GRANTED for event in events):
         credit = case.balance_credits.order_by("created_at").first()
     rows: list[tuple[tuple, TimelineEntry]] = []
@@ -163,8 +233,8 @@ def case_timeline_entries(*, case: Case, viewer: str, user=None) -> list[Timelin
         note = event.note
         if (event.created_at, event.actor_kind, note) in message_keys:
             note = ""
-        if event.action == CaseEvent.Action.REFUND_ISSUED and refund is not None:
-            note = f"{format_money(refund.amount_cents, refund.currency)} refunded to the original payment method."
+        if event.action in REFUND_NOTES and refund is not None:
+            note = REFUND_NOTES[event.action].format(amount=format_money(refund.amount_cents, refund.currency))
         elif event.action == CaseEvent.Action.CREDIT_GRANTED and credit is not None:
             note = f"{format_money(credit.amount_cents, credit.currency)} credited to the customer's platform balance."
         moved = event.from_state != event.to_state

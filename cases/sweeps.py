@@ -18,8 +18,10 @@ The non-money moves are set-based (per batch: one UPDATE of ``rule.fields(now)``
 of timeline rows, and the notifications recorded by the notifications app from
 ``case_events_appended_in_bulk``; no model object per case) and write exactly the rows the per-case
 ``cases.services.deadlines.case_expire`` writes from the same rule
-(tests/deadlines/test_bulk_equals_per_case.py holds them equal). Refunds go case by case through
-``case_expire``, because each one calls the refund gateway.
+(tests/deadlines/test_bulk_equals_per_case.py holds them equal). Reviewer refunds made final are
+requested set-based in the same transaction (one INSERT of refund rows, one UPDATE reserving the
+money, cases.services.settlement.refunds_request_for_cases); after commit the processor is asked for
+the whole batch concurrently, outside any lock, and the answers are recorded set-based.
 """
 
 import logging
@@ -34,12 +36,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from payments.models import ActorKind
-from resolution_center.exceptions import ApplicationError
 
-from .expiry_rules import FINALIZE_REFUND, REMINDED_PARTY, REMINDER_WINDOW, RULE_BY_STATUS, SET_BASED_RULES, ExpiryRule
+from .expiry_rules import REMINDED_PARTY, REMINDER_WINDOW, RULE_BY_STATUS, SET_BASED_RULES, ExpiryRule
 from .models import Case, CaseEvent, Visibility
+from .services.base import events_append_bulk, system_event
 from .services.deadlines import case_expire
-from .signals import case_events_appended_in_bulk
+from .services.settlement import refunds_request_for_cases, refunds_send
 
 log = logging.getLogger(__name__)
 # The reminder is a timeline row only the reminded side sees.
@@ -47,8 +49,6 @@ PARTY_VISIBILITY = {ActorKind.CUSTOMER: Visibility.CUSTOMER, ActorKind.MERCHANT:
 
 DEFAULTS = {
     "BATCH_SIZE": 1000,
-    # Refunds call the gateway one by one; a smaller batch holds fewer row locks meanwhile.
-    "MONEY_BATCH_SIZE": 20,
     # Stop starting new batches after this long, well inside the task cluster's timeout; the next
     # minute's sweep carries on.
     "TIME_BUDGET_SECONDS": 40,
@@ -100,41 +100,6 @@ def _expired(rule: ExpiryRule, now: datetime):
     return _still_due(rule, now).filter(next_deadline_at__lt=now)
 
 
-def _events_append(*, template: CaseEvent, case_ids: list[int]) -> None:
-    """One timeline row like ``template`` for each case, in one INSERT … SELECT (no model per row)."""
-    placeholders = ", ".join(["%s"] * len(case_ids))
-    sql = f"""
-        INSERT INTO {connection.ops.quote_name(CaseEvent._meta.db_table)}
-            (case_id, actor_kind, actor_id, action, from_state, to_state, visibility, note, created_at)
-        SELECT id, %s, NULL, %s, %s, %s, %s, %s, %s FROM {connection.ops.quote_name(Case._meta.db_table)}
-        WHERE id IN ({placeholders})
-    """
-    params = [
-        template.actor_kind,
-        template.action,
-        template.from_state,
-        template.to_state,
-        template.visibility,
-        template.note,
-        connection.ops.adapt_datetimefield_value(template.created_at),
-        *case_ids,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _system_event(*, action: str, from_state: str, to_state: str, visibility: str, note: str, now: datetime):
-    return CaseEvent(
-        actor_kind=ActorKind.SYSTEM,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        visibility=visibility,
-        note=note,
-        created_at=now,
-    )
-
-
 def _commit_without_waiting_for_disk() -> None:
     """PostgreSQL: this transaction's COMMIT returns before its WAL reaches the disk.
 
@@ -165,7 +130,7 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
             moved = _still_due(rule, now).filter(pk__in=ids).update(**fields)
             if moved != len(ids):
                 raise _ChangedUnderUs(ids)
-            event = _system_event(
+            event = system_event(
                 action=rule.action,
                 from_state=rule.from_status,
                 to_state=rule.to_status,
@@ -173,35 +138,20 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
                 note=rule.note(),
                 now=now,
             )
-            _events_append(template=event, case_ids=ids)
-            case_events_appended_in_bulk.send(sender=CaseEvent, event=event, case_ids=ids, outcome=rule.outcome)
-            return len(ids), len(ids)
+            events_append_bulk(template=event, case_ids=ids, outcome=rule.outcome)
+            refund_ids = (
+                refunds_request_for_cases(case_ids=ids, state=rule.to_status, now=now) if rule.settles_refund else []
+            )
     except _ChangedUnderUs as changed:
         log.warning("Deadline sweep: %s; redoing them one by one", changed)
         redone = sum(1 for case_id in changed.case_ids if case_expire(case=case_id, now=now, only=(rule,)))
         return len(changed.case_ids), redone
-
-
-def refund_batch(*, now: datetime, limit: int, refused: set[int]) -> tuple[int, int]:
-    """Make final up to ``limit`` reviewer refunds whose appeal window closed, each through
-    ``case_expire`` (it calls the refund gateway). A refund the gateway refuses leaves
-    its case as it was (its savepoint rolls back) and is tried again by the next sweep."""
-    with transaction.atomic():
-        due = (
-            _expired(FINALIZE_REFUND, now)
-            .exclude(pk__in=refused)
-            .order_by("next_deadline_at", "pk")
-            .values_list("pk", flat=True)
-        )
-        ids = _lock_due(due, limit)
-        moved = 0
-        for case_id in ids:
-            try:
-                moved += case_expire(case=case_id, now=now, only=(FINALIZE_REFUND,))
-            except ApplicationError as error:
-                refused.add(case_id)
-                log.warning("Deadline sweep: case %s could not be made final: %s", case_id, error.message)
-        return len(ids), moved
+    if refund_ids:
+        # After commit, outside any lock: the processor is asked for the whole batch concurrently
+        # and the answers are recorded set-based. A crash here leaves the refunds requested and
+        # due, and the refund task sends them with the same keys.
+        refunds_send(refund_ids=refund_ids, now=now)
+    return len(ids), len(ids)
 
 
 def _reminder_due(now: datetime):
@@ -233,7 +183,7 @@ def remind_batch(*, now: datetime, limit: int) -> tuple[int, int]:
         for case_id, status in rows:
             by_status.setdefault(status, []).append(case_id)
         for status, case_ids in by_status.items():
-            event = _system_event(
+            event = system_event(
                 action=CaseEvent.Action.REMINDER,
                 from_state=status,
                 to_state=status,
@@ -241,8 +191,7 @@ def remind_batch(*, now: datetime, limit: int) -> tuple[int, int]:
                 note=RULE_BY_STATUS[status].reminder_note(),
                 now=now,
             )
-            _events_append(template=event, case_ids=case_ids)
-            case_events_appended_in_bulk.send(sender=CaseEvent, event=event, case_ids=case_ids, outcome="")
+            events_append_bulk(template=event, case_ids=case_ids)
         return len(ids), len(ids)
 
 
@@ -282,13 +231,6 @@ def deadlines_sweep(
             setattr(result, rule.name, getattr(result, rule.name) + moved)
             if not keep_going(picked, batch_size):
                 break
-    refused: set[int] = set()
-    money_batch = conf("MONEY_BATCH_SIZE")
-    while True:
-        picked, moved = refund_batch(now=clock(), limit=money_batch, refused=refused)
-        result.refunded += moved
-        if not keep_going(picked, money_batch):
-            break
     while True:
         picked, sent = remind_batch(now=clock(), limit=batch_size)
         result.reminded += sent

@@ -27,3 +27,14 @@ def housekeeping_daily() -> dict:
     """Scheduled daily (``manage.py setup_schedules``): delete one-time form tokens older than a day
     and evidence files that no attachment row refers to (cases.services.housekeeping)."""
     return services.housekeeping_run().as_dict()
+
+
+def refunds_send(refund_ids: list[int]) -> dict:
+    """Queued when a transaction that requested refunds commits: ask the processor for them."""
+    return services.refunds_send(refund_ids=refund_ids).as_dict()
+
+
+def refunds_send_due() -> dict:
+    """Scheduled every minute (``manage.py setup_schedules``): ask the processor again for every
+    refund that is due (refused or unanswered before, past its backoff; or left by a dead worker)."""
+    return services.refunds_send_due().as_dict()

@@ -4,10 +4,12 @@ or delete them, whatever their permissions (superusers included). Companies, the
 products are ordinary admin for superusers."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 from resolution_center.formatting import format_money, parse_row_id
 
 from .models import BalanceCredit, Company, Membership, Payment, Product, Refund
+from .selectors import refunds_needing_attention
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -74,12 +76,38 @@ class PaymentAdmin(IdSearchMixin, ReadOnlyModelAdmin):
         return payment.customer.email
 
 
+class RefundAttentionFilter(admin.SimpleListFilter):
+    """Refunds the processor refused or did not answer, or that waited too long (a reviewer retries
+    them from the case page)."""
+
+    title = "attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("needed", "Refunds needing attention")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "needed":
+            return refunds_needing_attention(queryset, now=timezone.now())
+        return queryset
+
+
 @admin.register(Refund)
 class RefundAdmin(IdSearchMixin, ReadOnlyModelAdmin):
     search_id_field = "payment_id"
-    list_display = ("idempotency_key", "created_at", "amount", "status", "payment", "case", "initiated_by_kind")
+    list_display = (
+        "idempotency_key",
+        "created_at",
+        "amount",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "payment",
+        "case",
+        "initiated_by_kind",
+    )
     list_select_related = ("payment", "case")
-    list_filter = ("status", "initiated_by_kind", ("created_at", admin.DateFieldListFilter))
+    list_filter = (RefundAttentionFilter, "status", "initiated_by_kind", ("created_at", admin.DateFieldListFilter))
     search_fields = ("idempotency_key", "processor_reference", "payment__customer__email", "payment__company__name")
     search_help_text = "Payment id, idempotency key, processor reference, customer email or company name."
     ordering = ("-created_at", "-id")
@@ -94,6 +122,11 @@ class RefundAdmin(IdSearchMixin, ReadOnlyModelAdmin):
         "initiated_by_kind",
         "initiated_by",
         "created_at",
+        "attempts",
+        "last_attempt_at",
+        "next_attempt_at",
+        "failure_message",
+        "succeeded_at",
     )
 
     @admin.display(description="Amount", ordering="amount_cents")

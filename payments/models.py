@@ -3,6 +3,8 @@
 Money rows are append-only ledgers: they are created by services and never edited or deleted.
 """
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -80,7 +82,8 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. USD")
     method = models.CharField(max_length=16, choices=PaymentMethod.choices)
     paid_at = models.DateTimeField()
-    # Denormalised running total of succeeded refunds, kept in step by payments.services only.
+    # Succeeded refunds plus those requested and not yet succeeded (the money they reserve), kept in
+    # step by payments.services only: with the check below, refunds can never exceed the payment.
     refunded_cents = models.PositiveBigIntegerField(default=0)
 
     class Meta:
@@ -118,9 +121,24 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+# A refund not sent after one try, or after this long, is "delayed" to the customer and needs a
+# reviewer's eye (admin: "Refunds needing attention").
+REFUND_DELAYED_AFTER = timedelta(minutes=15)
+
+
 class Refund(models.Model):
+    """One refund of (part of) a payment, recorded before the processor is asked.
+
+    The row is written as *requested* in the same transaction as the case's state change; the
+    processor is called after commit, outside any lock, with ``idempotency_key``; its answer makes
+    the row *succeeded* (with the processor's reference) or *failed* (with its reason). A failed or
+    unanswered refund is asked again with the same key at ``next_attempt_at`` (backoff, see
+    payments.services.REFUND_RETRY_DELAYS) until it succeeds or the attempts run out, when it waits
+    for a reviewer (admin: "Refunds needing attention").
+    """
+
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
+        REQUESTED = "requested", "Requested"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
@@ -131,22 +149,65 @@ class Refund(models.Model):
     currency = models.CharField(max_length=3)
     idempotency_key = models.CharField(max_length=100, unique=True)
     processor_reference = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     initiated_by_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     initiated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField()
+    # Calls made to the processor so far (a call cut off by a crash counts too).
+    attempts = models.PositiveIntegerField(default=0)
+    # When the processor is asked next; while a worker is asking, the end of its lease (a worker
+    # that dies mid-call leaves the refund due again once it passes). Empty once succeeded, or once
+    # the automatic attempts ran out and a reviewer must retry.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Which worker's call this is: only the holder of the current claim records a refusal or a
+    # missing answer (any worker may record a success: the processor's answer is the same for all).
+    claim_token = models.CharField(max_length=32, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The processor's reason for the last refusal, or why it could not be asked; kept after success.
+    failure_message = models.TextField(blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=Q(case__isnull=False), name="refund_one_per_case"),
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | ~Q(processor_reference=""), name="refund_succeeded_has_reference"
+            ),
+        ]
+        indexes = [
+            # The retry task's "which refunds are due": only unsettled rows are in it.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="refund_due",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Refund {self.idempotency_key}"
+
+    class Progress(models.TextChoices):
+        """Where the refund is, as the people waiting for it see it."""
+
+        SENT = "sent", "Sent"
+        ON_ITS_WAY = "on_its_way", "On its way"
+        DELAYED = "delayed", "Delayed"
+
+    def progress(self, now: datetime) -> str:
+        if self.status == self.Status.SUCCEEDED:
+            return self.Progress.SENT
+        if self.status == self.Status.FAILED or self.attempts >= 2 or now - self.created_at >= REFUND_DELAYED_AFTER:
+            return self.Progress.DELAYED
+        return self.Progress.ON_ITS_WAY
+
+    @property
+    def waits_for_a_reviewer(self) -> bool:
+        """The automatic attempts ran out: only a reviewer's retry sends it again."""
+        return self.status != self.Status.SUCCEEDED and self.next_attempt_at is None
 
 
 class BalanceCredit(models.Model):

@@ -1,14 +1,18 @@
 """Every write to money rows. Callers hold a transaction; these lock the payment row."""
 
 import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.utils import timezone
 
 from resolution_center.exceptions import ApplicationError
 
-from .gateways import get_refund_gateway
+from .gateways import RefundOrder, RefundProcessorUnavailable, RefundResult, get_refund_gateway
 from .models import ActorKind, BalanceCredit, Company, Membership, Payment, Refund
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -45,8 +49,50 @@ def _refund_already_made(*, idempotency_key: str, payment: Payment, amount_cents
     return existing
 
 
+# --- Refunds: requested in the caller's transaction, sent to the processor after it commits -------
+
+# How long after the n-th unsuccessful call the processor is asked again; after the last one the
+# refund waits for a reviewer (admin, "Refunds needing attention").
+REFUND_RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+    timedelta(hours=24),
+)
+REFUND_MAX_ATTEMPTS = len(REFUND_RETRY_DELAYS) + 1
+
+
+def refund_lease() -> timedelta:
+    """How long one worker holds a refund while it asks the processor: longer than any call may
+    take (the processor's timeout), so a live worker is never overtaken; a dead one's refund is due
+    again once it passes."""
+    timeout = settings.REFUND_PROCESSOR.get("TIMEOUT_SECONDS", 10)
+    return timedelta(seconds=settings.REFUND_LEASE_SECONDS or timeout + 30)
+
+
+def refund_retry_at(*, attempts: int, now: datetime) -> datetime | None:
+    """When to ask again after ``attempts`` unsuccessful calls; None once they ran out."""
+    if attempts >= REFUND_MAX_ATTEMPTS:
+        return None
+    return now + REFUND_RETRY_DELAYS[max(attempts, 1) - 1]
+
+
+def _refund_reserve(*, payment_id: int, amount_cents: int) -> None:
+    """Count the requested refund in the payment's refunded total now, before the processor is
+    asked: two refunds requested at once can never together exceed the amount."""
+    reserved = Payment.objects.filter(pk=payment_id, refunded_cents__lte=F("amount_cents") - amount_cents).update(
+        refunded_cents=F("refunded_cents") + amount_cents
+    )
+    if reserved != 1:
+        raise ApplicationError("The payment has no money left to refund.")
+
+
 @transaction.atomic
-def refund_issue(
+def refund_request(
     *,
     payment: Payment,
     amount_cents: int,
@@ -57,17 +103,17 @@ def refund_issue(
     case=None,
     now=None,
 ) -> Refund:
-    """Refund part or all of a payment, exactly once per idempotency key.
+    """Record a refund of part or all of a payment as requested, exactly once per idempotency key.
 
-    A retry with the same key returns the refund already made. The payment row is locked, and
-    the running total only moves through a conditional UPDATE, so concurrent refunds can never
-    push it past the amount.
+    Runs in the caller's transaction (with the case's state change); nothing is sent to the
+    processor here, so no lock is held across the network: ``refund_claim`` and ``refund_record``
+    do that after commit. A retry with the same key returns the refund already requested.
     """
     now = now or timezone.now()
     validate_money(amount_cents=amount_cents, currency=currency, expected_currency=payment.currency)
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     # Looked up under the payment's lock: a retry racing the first call waits for it to commit and
-    # then finds its refund, instead of seeing the money gone and refusing.
+    # then finds its refund, instead of seeing the money reserved and refusing.
     existing = _refund_already_made(
         idempotency_key=idempotency_key, payment=locked, amount_cents=amount_cents, currency=currency
     )
@@ -88,6 +134,7 @@ def refund_issue(
                 initiated_by_kind=initiated_by_kind,
                 initiated_by=initiated_by,
                 created_at=now,
+                next_attempt_at=now,
             )
     except IntegrityError:
         # Another worker committed the same key (or this case's refund) first: theirs stands.
@@ -97,23 +144,211 @@ def refund_issue(
         if existing is None:
             raise ApplicationError("This case has already been refunded.") from None
         return existing
-    result = get_refund_gateway().refund(
-        payment=locked, amount_cents=amount_cents, currency=currency, idempotency_key=idempotency_key
-    )
-    if not result.succeeded:
-        raise ApplicationError(f"The refund was refused by the payment processor: {result.failure_message}")
-    updated = Payment.objects.filter(pk=locked.pk, refunded_cents__lte=F("amount_cents") - amount_cents).update(
-        refunded_cents=F("refunded_cents") + amount_cents
-    )
-    if updated != 1:
-        raise ApplicationError("The payment has no money left to refund.")
-    Refund.objects.filter(pk=refund.pk).update(
-        status=Refund.Status.SUCCEEDED, processor_reference=result.processor_reference
-    )
-    refund.status = Refund.Status.SUCCEEDED
-    refund.processor_reference = result.processor_reference
+    _refund_reserve(payment_id=locked.pk, amount_cents=amount_cents)
     payment.refunded_cents = locked.refunded_cents + amount_cents
     return refund
+
+
+@dataclass(frozen=True)
+class RefundOfCase:
+    """One case's refund of what is left of its payment, for ``refunds_request_rest``."""
+
+    case_id: int
+    payment_id: int
+    initiated_by_kind: str
+    initiated_by_id: int | None
+
+
+def refunds_request_rest(*, refunds: list[RefundOfCase], now: datetime) -> dict[int, int]:
+    """Request, for many cases at once, the refund of what is left of each case's payment (the
+    sweep's batch; the caller's transaction holds the cases). Set-based: one locking read of the
+    payments, one INSERT of the refund rows, one UPDATE reserving the money.
+
+    Returns {case id: refund id} for the cases that had something left to refund; a case whose
+    payment was already refunded in full gets no row. A case already refunded keeps its refund
+    (the key and the one-per-case constraint are the same as ``refund_request``'s).
+    """
+    if not refunds:
+        return {}
+    payment_ids = sorted({item.payment_id for item in refunds})
+    # Locked in id order, like every other writer of payments, so batches never deadlock.
+    payments = {
+        row["pk"]: row
+        for row in Payment.objects.select_for_update()
+        .filter(pk__in=payment_ids)
+        .order_by("pk")
+        .values("pk", "amount_cents", "refunded_cents", "currency")
+    }
+    already = set(
+        Refund.objects.filter(case_id__in=[item.case_id for item in refunds]).values_list("case_id", flat=True)
+    )
+    rows = []
+    for item in refunds:
+        payment = payments[item.payment_id]
+        left = payment["amount_cents"] - payment["refunded_cents"]
+        if item.case_id in already or left <= 0:
+            continue
+        rows.append(
+            Refund(
+                payment_id=item.payment_id,
+                case_id=item.case_id,
+                amount_cents=left,
+                currency=payment["currency"],
+                idempotency_key=refund_idempotency_key(case_id=item.case_id),
+                initiated_by_kind=item.initiated_by_kind,
+                initiated_by_id=item.initiated_by_id,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        # A case holds its payment alone (one case per payment), so the rest is reserved whole.
+        payment["refunded_cents"] = payment["amount_cents"]
+    if not rows:
+        return {}
+    Refund.objects.bulk_create(rows)
+    reserved = Payment.objects.filter(
+        pk__in=[row.payment_id for row in rows], refunded_cents__lt=F("amount_cents")
+    ).update(refunded_cents=F("amount_cents"))
+    if reserved != len(rows):
+        raise ApplicationError("A payment changed while its refund was being requested; nothing was requested.")
+    return dict(Refund.objects.filter(case_id__in=[row.case_id for row in rows]).values_list("case_id", "pk"))
+
+
+@dataclass(frozen=True)
+class RefundClaim:
+    """Refunds one worker may now send to the processor, until ``until``."""
+
+    token: str
+    until: datetime
+    orders: dict[int, RefundOrder]  # by refund id
+    status_before: dict[int, str]
+    attempts: dict[int, int]  # this call included
+
+
+def refund_ids_due(*, now: datetime, limit: int) -> list[int]:
+    """Refunds whose next call to the processor is due (requested, failed, or a dead worker's)."""
+    return list(
+        Refund.objects.filter(next_attempt_at__lte=now)
+        .exclude(status=Refund.Status.SUCCEEDED)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def refund_claim(*, refund_ids: list[int], now: datetime) -> RefundClaim:
+    """Take the refunds among ``refund_ids`` that no live worker holds, for one call to the
+    processor each (which refunds are due for a retry is ``refund_ids_due``'s question).
+
+    One compare-and-set UPDATE: two workers never both hold a refund (the loser simply gets fewer
+    orders), and a worker that dies holding one lets it fall due again when its lease ends.
+    """
+    token = secrets.token_hex(16)
+    until = now + refund_lease()
+    # Free (nobody's call is running) or a dead worker's (its lease ended). Not "due": a refund
+    # just requested is sent at once whatever the clock of the code that requested it said.
+    free = Q(claim_token="") | Q(next_attempt_at__lte=now)
+    with transaction.atomic():
+        Refund.objects.filter(free, pk__in=refund_ids).exclude(status=Refund.Status.SUCCEEDED).update(
+            claim_token=token,
+            next_attempt_at=until,
+            last_attempt_at=now,
+            attempts=F("attempts") + 1,
+        )
+    rows = Refund.objects.filter(claim_token=token).values(
+        "pk", "payment_id", "amount_cents", "currency", "idempotency_key", "status", "attempts"
+    )
+    orders, status_before, attempts = {}, {}, {}
+    for row in rows:
+        orders[row["pk"]] = RefundOrder(
+            payment_id=row["payment_id"],
+            amount_cents=row["amount_cents"],
+            currency=row["currency"],
+            idempotency_key=row["idempotency_key"],
+        )
+        status_before[row["pk"]] = row["status"]
+        attempts[row["pk"]] = row["attempts"]
+    return RefundClaim(token=token, until=until, orders=orders, status_before=status_before, attempts=attempts)
+
+
+def refund_processor_answers(claim: RefundClaim) -> dict[int, RefundResult | RefundProcessorUnavailable]:
+    """Ask the processor for every claimed refund, concurrently. Call outside any transaction:
+    nothing is locked while the processor answers."""
+    ids = list(claim.orders)
+    answers = get_refund_gateway().refund_many([claim.orders[refund_id] for refund_id in ids])
+    return dict(zip(ids, answers, strict=True))
+
+
+@dataclass
+class RefundRecord:
+    """What the answers changed (the caller writes the timeline rows for them)."""
+
+    succeeded: list[int]  # refund ids now succeeded (by this record)
+    newly_failed: list[int]  # refund ids that went from requested to failed
+    waiting: list[int]  # refused again or unanswered: asked again later (or by a reviewer)
+
+
+def refund_record(
+    *, claim: RefundClaim, answers: dict[int, RefundResult | RefundProcessorUnavailable], now: datetime
+) -> RefundRecord:
+    """Record the processor's answers, in the caller's transaction; set-based for the successes.
+
+    A success is recorded whoever holds the claim (the processor answers the same key the same
+    way, so a worker whose lease ran out is still right); a refusal or a missing answer only by
+    the claim's holder, so a slow worker cannot undo a later worker's success.
+    """
+    record = RefundRecord(succeeded=[], newly_failed=[], waiting=[])
+    references = {
+        refund_id: answer.processor_reference
+        for refund_id, answer in answers.items()
+        if isinstance(answer, RefundResult) and answer.succeeded
+    }
+    if references:
+        settled = Refund.objects.filter(pk__in=list(references)).exclude(status=Refund.Status.SUCCEEDED)
+        won = list(settled.values_list("pk", flat=True))
+        if won:
+            Refund.objects.filter(pk__in=won).update(
+                status=Refund.Status.SUCCEEDED,
+                processor_reference=Case(
+                    *(When(pk=refund_id, then=Value(references[refund_id])) for refund_id in won),
+                    output_field=CharField(),
+                ),
+                succeeded_at=now,
+                next_attempt_at=None,
+                claim_token="",
+            )
+        record.succeeded = won
+    for refund_id, answer in answers.items():
+        if refund_id in references:
+            continue
+        fields = {"next_attempt_at": refund_retry_at(attempts=claim.attempts[refund_id], now=now), "claim_token": ""}
+        if isinstance(answer, RefundProcessorUnavailable):
+            fields["failure_message"] = f"No answer from the payment processor: {answer.reason}"
+        else:
+            fields.update(status=Refund.Status.FAILED, failure_message=answer.failure_message or "Refused.")
+        changed = (
+            Refund.objects.filter(pk=refund_id, claim_token=claim.token)
+            .exclude(status=Refund.Status.SUCCEEDED)
+            .update(**fields)
+        )
+        if not changed:
+            continue
+        if fields.get("status") == Refund.Status.FAILED and claim.status_before[refund_id] == Refund.Status.REQUESTED:
+            record.newly_failed.append(refund_id)
+        else:
+            record.waiting.append(refund_id)
+    return record
+
+
+def refund_retry_now(*, refund: Refund, now: datetime | None = None) -> bool:
+    """A reviewer asks for another attempt now (also after the automatic attempts ran out).
+    False if the refund already succeeded or a worker is asking the processor right now."""
+    now = now or timezone.now()
+    idle = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__gt=now, claim_token="") | Q(next_attempt_at__lte=now)
+    return bool(
+        Refund.objects.filter(idle, pk=refund.pk)
+        .exclude(status=Refund.Status.SUCCEEDED)
+        .update(next_attempt_at=now, claim_token="")
+    )
 
 
 @transaction.atomic
@@ -169,7 +404,13 @@ __all__ = [
     "balance_credit_grant",
     "company_auto_refund_update",
     "credit_idempotency_key",
+    "refund_claim",
     "refund_idempotency_key",
-    "refund_issue",
+    "refund_ids_due",
+    "refund_processor_answers",
+    "refund_record",
+    "refund_request",
+    "refund_retry_now",
+    "refunds_request_rest",
     "validate_money",
 ]

@@ -19,12 +19,14 @@ from .housekeeping import HousekeepingResult, evidence_orphans_purge, form_token
 from .messages import case_message_post
 from .opening import auto_refund_terms, case_open, case_open_refusal
 from .reviewers import Decision, case_decide, case_decide_appeal, case_reviewer_info_request
+from .settlement import RefundsSent, refund_retry, refunds_send, refunds_send_due
 
 __all__ = [
     "MAX_DESCRIPTION",
     "MAX_MESSAGE",
     "Decision",
     "HousekeepingResult",
+    "RefundsSent",
     "auto_refund_terms",
     "case_accept",
     "case_appeal",
@@ -46,4 +48,7 @@ __all__ = [
     "evidence_orphans_purge",
     "form_tokens_purge",
     "housekeeping_run",
+    "refund_retry",
+    "refunds_send",
+    "refunds_send_due",
 ]

@@ -3,6 +3,7 @@ FSM move saved by compare-and-set."""
 
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
@@ -12,7 +13,7 @@ from resolution_center.exceptions import ApplicationError, ConcurrentUpdateError
 from ..expiry_rules import DEADLINE_FIELDS
 from ..models import Case, CaseEvent, CaseStatus, Visibility
 from ..policy import status_words
-from ..signals import case_events_appended
+from ..signals import case_events_appended, case_events_appended_in_bulk
 
 MAX_DESCRIPTION = 5000
 MAX_MESSAGE = 5000
@@ -119,3 +120,40 @@ def clean_text(text: str | None, *, what: str, limit: int, required: bool = True
     if len(text) > limit:
         raise ApplicationError(f"{what[0].upper()}{what[1:]} can be at most {limit} characters.")
     return text
+
+
+def events_append_bulk(*, template: CaseEvent, case_ids: list[int], outcome: str = "") -> None:
+    """One timeline row like ``template`` for each case, in one INSERT … SELECT (no model per row),
+    and the notifications it calls for (``case_events_appended_in_bulk``)."""
+    placeholders = ", ".join(["%s"] * len(case_ids))
+    sql = f"""
+        INSERT INTO {connection.ops.quote_name(CaseEvent._meta.db_table)}
+            (case_id, actor_kind, actor_id, action, from_state, to_state, visibility, note, created_at)
+        SELECT id, %s, NULL, %s, %s, %s, %s, %s, %s FROM {connection.ops.quote_name(Case._meta.db_table)}
+        WHERE id IN ({placeholders})
+    """
+    params = [
+        template.actor_kind,
+        template.action,
+        template.from_state,
+        template.to_state,
+        template.visibility,
+        template.note,
+        connection.ops.adapt_datetimefield_value(template.created_at),
+        *case_ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    case_events_appended_in_bulk.send(sender=CaseEvent, event=template, case_ids=case_ids, outcome=outcome)
+
+
+def system_event(*, action: str, from_state: str, to_state: str, visibility: str, note: str, now: datetime):
+    return CaseEvent(
+        actor_kind=ActorKind.SYSTEM,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        visibility=visibility,
+        note=note,
+        created_at=now,
+    )

@@ -22,7 +22,7 @@ from ..expiry_rules import days_text
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
 from ..models import Case
 from ..policy import CaseAction, case_actions_for
-from ..presentation import case_timeline_entries, status_text, url_with_id
+from ..presentation import case_timeline_entries, refund_lines, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
 from .common import submission_claim, submission_release
 
@@ -158,6 +158,7 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "withdraw_form": ConfirmForm(auto_id="withdraw_%s"),
         "waive_form": ConfirmForm(auto_id="waive_%s"),
     }
+    refunds = list(case.payment.refunds.order_by("created_at"))
     unsent_text = ""
     if form is not None:
         forms[failed] = form
@@ -169,8 +170,8 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "case": case,
         "payment": case.payment,
         "status": status_text(case, CUSTOMER),
-        "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user),
-        "refunds": case.payment.refunds.order_by("created_at"),
+        "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user, refunds=refunds),
+        "refunds": refund_lines(refunds, viewer=CUSTOMER, now=now),
         "credits": case.balance_credits.order_by("created_at"),
         "error": error,
         "unsent_text": unsent_text,

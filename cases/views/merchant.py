@@ -39,7 +39,7 @@ from ..forms.merchant import (
 )
 from ..models import Case
 from ..policy import case_actions_for
-from ..presentation import case_timeline_entries, merchant_case_rows, status_text
+from ..presentation import case_timeline_entries, merchant_case_rows, refund_lines, status_text
 from ..selectors import (
     InvalidCursor,
     case_export_rows,
@@ -229,14 +229,16 @@ def _case_actions(case, user) -> dict:
 
 def _case_page(request, membership, case, *, forms: dict | None = None, error: str = "", status: int = 200):
     forms = forms or {}
+    refunds = list(case.payment.refunds.order_by("created_at"))
     context = {
         **_bar_context(request, membership, section="cases"),
         **_case_actions(case, request.user),
         "case": case,
         "payment": case.payment,
         "status": status_text(case, ActorKind.MERCHANT),
-        "entries": case_timeline_entries(case=case, viewer=ActorKind.MERCHANT, user=request.user),
+        "entries": case_timeline_entries(case=case, viewer=ActorKind.MERCHANT, user=request.user, refunds=refunds),
         "history": payment_history_for_customer(company_id=case.company_id, customer_id=case.customer_id),
+        "refunds": refund_lines(refunds, viewer=ActorKind.MERCHANT, now=timezone.now()),
         "message_form": forms.get("message") or CaseMessageForm(),
         "request_info_form": forms.get("request_info") or CaseRequestInfoForm(),
         "accept_form": forms.get("accept") or CaseAcceptForm(),

@@ -199,6 +199,17 @@ RESOLUTION = {
     "MAX_CASES_PER_HOUR": int(os.environ.get("MAX_CASES_PER_HOUR", "5")),
 }
 REFUND_GATEWAY = os.environ.get("REFUND_GATEWAY", "payments.gateways.DatabaseRefundGateway")
+# An outside processor reached over HTTP (payments.gateways.HttpRefundGateway), when REFUND_GATEWAY
+# names it. TIMEOUT_SECONDS bounds one call; a call with no answer is asked again later with the same
+# idempotency key, so a timeout never refunds twice.
+REFUND_PROCESSOR = {
+    "URL": os.environ.get("REFUND_PROCESSOR_URL", ""),
+    "API_KEY": os.environ.get("REFUND_PROCESSOR_API_KEY", ""),
+    "TIMEOUT_SECONDS": float(os.environ.get("REFUND_PROCESSOR_TIMEOUT_SECONDS", "10")),
+}
+# How long a worker holds a refund while it asks the processor (0: the processor's timeout + 30 s).
+# A worker that dies mid-call leaves the refund to be asked again once this passes.
+REFUND_LEASE_SECONDS = float(os.environ.get("REFUND_LEASE_SECONDS", "0"))
 
 LOGGING = {
     "version": 1,

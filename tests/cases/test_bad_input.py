@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import services
-from payments.services import balance_credit_grant, company_auto_refund_update, refund_issue
+from payments.services import balance_credit_grant, company_auto_refund_update, refund_request
 from resolution_center.exceptions import ApplicationError
-from tests.factories import PaymentFactory, UserFactory, case_in_state
+from tests.factories import UserFactory, case_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -72,16 +72,6 @@ def open_with(scene_payment, customer, **overrides):
 def test_case_open_bad_input_is_refused_and_saves_nothing(payment, customer, overrides, message_part):
     """Unknown reasons, empty descriptions and bad files are refused before anything is written."""
     assert_refused_and_untouched(open_with(payment, customer, **overrides), message_part)
-
-
-def test_case_open_automatic_refund_declined_leaves_no_case_and_no_files(customer, company, settings):
-    """If the processor declines an automatic refund, the case, its timeline and its already stored
-    files are all gone: nothing is half-saved."""
-    settings.REFUND_GATEWAY = "tests.payments.test_refunds.RefusingGateway"
-    payment = PaymentFactory(company=company, customer=customer, method="afterpay")
-    assert_refused_and_untouched(
-        open_with(payment, customer, files=[png(), png("receipt.png")]), "refused by the payment processor"
-    )
 
 
 # --- actions on a case ---------------------------------------------------------------------------
@@ -264,30 +254,30 @@ def test_case_action_bad_input_is_refused_and_saves_nothing(state, call, message
 
 
 @pytest.mark.parametrize("amount", [0, -1, -100000])
-def test_refund_issue_zero_or_negative_amount_is_refused_and_saves_nothing(payment, amount):
+def test_refund_request_zero_or_negative_amount_is_refused_and_saves_nothing(payment, amount):
     """No refund of nothing or of a negative sum."""
     assert_refused_and_untouched(
-        lambda: refund_issue(
+        lambda: refund_request(
             payment=payment, amount_cents=amount, currency="USD", idempotency_key="k", initiated_by_kind="merchant"
         ),
         "The amount must be a positive whole number of minor units",
     )
 
 
-def test_refund_issue_wrong_currency_is_refused_and_saves_nothing(payment):
+def test_refund_request_wrong_currency_is_refused_and_saves_nothing(payment):
     """A USD payment cannot be refunded in EUR."""
     assert_refused_and_untouched(
-        lambda: refund_issue(
+        lambda: refund_request(
             payment=payment, amount_cents=100, currency="EUR", idempotency_key="k", initiated_by_kind="merchant"
         ),
         "does not match the payment's currency USD",
     )
 
 
-def test_refund_issue_more_than_the_payment_is_refused_and_saves_nothing(payment):
+def test_refund_request_more_than_the_payment_is_refused_and_saves_nothing(payment):
     """A refund larger than the payment is refused whole."""
     assert_refused_and_untouched(
-        lambda: refund_issue(
+        lambda: refund_request(
             payment=payment, amount_cents=5001, currency="USD", idempotency_key="k", initiated_by_kind="merchant"
         ),
         "Only 5000 of 5000",

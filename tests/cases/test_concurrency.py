@@ -12,7 +12,7 @@ import pytest
 from cases import services
 from cases.models import Case, CaseEvent, CaseStatus
 from payments.models import Refund
-from payments.services import refund_issue
+from payments.services import refund_request
 from resolution_center.exceptions import ApplicationError, NotEligibleError
 from tests.factories import PaymentFactory, UserFactory, case_in_state
 from tests.racing import race
@@ -97,7 +97,7 @@ def test_refunds_racing_on_one_payment_never_exceed_its_amount():
     payment = PaymentFactory(amount_cents=5000)
 
     def refund(key):
-        return lambda: refund_issue(
+        return lambda: refund_request(
             payment=payment, amount_cents=3000, currency="USD", idempotency_key=key, initiated_by_kind="merchant"
         )
 
@@ -114,7 +114,7 @@ def test_refund_retried_at_once_with_same_key_returns_one_refund_to_both():
     payment = PaymentFactory(amount_cents=5000)
 
     def refund():
-        return refund_issue(
+        return refund_request(
             payment=payment, amount_cents=5000, currency="USD", idempotency_key="same", initiated_by_kind="merchant"
         )
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case, CaseEvent, CaseStatus
-from payments.services import refund_issue
+from payments.services import refund_request
 from resolution_center.exceptions import NotEligibleError
 from tests.factories import PaymentFactory, UserFactory
 
@@ -68,7 +68,7 @@ def test_open_payment_paid_exactly_120_days_ago_is_allowed(company, customer):
 
 def test_open_fully_refunded_payment_is_refused(payment, customer, merchant):
     """A payment refunded in full has nothing left to dispute."""
-    refund_issue(
+    refund_request(
         payment=payment,
         amount_cents=payment.amount_cents,
         currency="USD",
@@ -81,7 +81,7 @@ def test_open_fully_refunded_payment_is_refused(payment, customer, merchant):
 
 def test_open_partly_refunded_payment_is_allowed(payment, customer, merchant):
     """A partial refund leaves money to dispute: the case may be opened."""
-    refund_issue(
+    refund_request(
         payment=payment,
         amount_cents=1000,
         currency="USD",

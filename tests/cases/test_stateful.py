@@ -139,6 +139,9 @@ class CaseLifecycle(RuleBasedStateMachine):
         super().__init__()
         # Each example runs in its own savepoint, rolled back in teardown, so examples never meet.
         self._atomic = transaction.atomic()
+        # It stands for the test's own transaction (as pytest-django's does): code that must run
+        # outside any transaction, like sending refunds to the processor, may run inside it.
+        self._atomic._from_testcase = True
         self._atomic.__enter__()
         self.cases: list[Expected] = []
 
@@ -424,6 +427,10 @@ class CaseLifecycle(RuleBasedStateMachine):
                 counts["reminded"] += 2  # the sweep reminds in both worlds
                 event(f"sweep reminded {expected.status}")
         assert result == counts
+        # The refunds requested since (by either world's decisions and clocks) are sent, as the task
+        # cluster does after each commit; with the built-in gateway none is left waiting.
+        services.refunds_send_due(now=now)
+        assert not Refund.objects.filter(case_id__in=self._all_case_ids()).exclude(status="succeeded").exists()
 
     # --- what must hold after every step (a handful of queries for all cases together) ------------
 

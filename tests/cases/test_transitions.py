@@ -268,11 +268,13 @@ def test_message_from_merchant_does_not_stop_the_clock():
 
 
 @pytest.mark.parametrize("status", ["open", "info_requested"])
-def test_accept_by_merchant_refunds_what_is_left_now_and_closes(status):
-    """Accepting closes the case as refunded and refunds the whole remaining amount at once, once."""
+def test_accept_by_merchant_refunds_what_is_left_now_and_closes(status, django_capture_on_commit_callbacks):
+    """Accepting closes the case as refunded and refunds the whole remaining amount, once: requested
+    with the decision, sent to the processor as soon as it commits."""
     scene = case_in_state(status)
     at = scene.later(hours=1)
-    services.case_accept(case=scene.case, actor=scene.merchant, note="Sorry!", now=at)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_accept(case=scene.case, actor=scene.merchant, note="Sorry!", now=at)
     case = scene.refresh()
     assert (case.status, case.outcome) == (CaseStatus.FINAL, CaseOutcome.REFUNDED)
     assert (case.decided_by_kind, case.decided_by) == (ActorKind.MERCHANT, scene.merchant)
@@ -282,14 +284,19 @@ def test_accept_by_merchant_refunds_what_is_left_now_and_closes(status):
     assert (refund.amount_cents, refund.status, refund.initiated_by) == (5000, "succeeded", scene.merchant)
     assert scene.payment.refunded_cents == 5000
     assert state_changes(case)[-1] == (status, "final", "accepted")
+    # In the order they were written (the scene's clock is not the processor's).
+    assert [e.action for e in case.events.order_by("id") if e.action.startswith("refund")] == [
+        "refund_requested",
+        "refund_issued",
+    ]
 
 
 def test_accept_after_partial_refund_refunds_only_the_rest():
     """A refund never exceeds what is left of the payment."""
-    from payments.services import refund_issue
+    from payments.services import refund_request
 
     scene = case_in_state("open", amount_cents=8000)
-    refund_issue(
+    refund_request(
         payment=scene.payment,
         amount_cents=3000,
         currency="USD",

@@ -14,7 +14,7 @@ import pytest
 from cases import sweeps
 from cases.expiry_rules import REMINDED_PARTY, RULE_BY_STATUS, SET_BASED_RULES
 from cases.models import Case, CaseEvent, Visibility
-from cases.services import case_expire
+from cases.services import case_expire, refunds_send_due
 from notifications.models import Notification, UserPreferences
 from notifications.services import notifications_for_events
 from payments.models import Membership
@@ -85,10 +85,15 @@ def snapshot(scene, since_event_id: int, since_notification_id: int) -> dict:
         )
         for n in Notification.objects.filter(case=case, id__gt=since_notification_id)
     )
+    refunds = [
+        (r.amount_cents, r.currency, r.status, r.initiated_by_kind, people[r.initiated_by_id], r.attempts)
+        for r in case.refunds.all()
+    ]
     return {
         "case": {name: getattr(case, name) for name in CASE_FIELDS} | {"decided_by": people[case.decided_by_id]},
         "events": events,
         "notifications": notifications,
+        "refunds": refunds,
     }
 
 
@@ -102,7 +107,8 @@ def last_ids() -> tuple[int, int]:
 @pytest.mark.parametrize("rule", SET_BASED_RULES, ids=lambda rule: rule.name)
 def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
     """For each deadline the sweep handles in bulk, a case moved by the batch looks exactly like its
-    twin moved by the per-case service: same fields, same timeline rows, same notifications."""
+    twin moved by the per-case service: same fields, same timeline rows, same notifications, and
+    for a reviewer's refund the same refund row, requested and then sent to the processor."""
     status = rule.from_status
     by_service = with_everyone(case_in_state(status, now=START))
     by_batch = with_everyone(case_in_state(status, now=START))
@@ -111,6 +117,9 @@ def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
 
     marks = last_ids()
     assert case_expire(case=by_service.case.pk, now=after, only=(rule,)) is True
+    # The per-case service's refund is sent after its commit (never run inside a test's transaction);
+    # the retry task sends it at the same clock as the sweep's batch.
+    refunds_send_due(now=after)
     service_rows = snapshot(by_service, *marks)
     marks = last_ids()
     assert sweeps.expire_batch(rule, now=after, limit=10) == (1, 1)
@@ -118,7 +127,11 @@ def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
 
     assert batch_rows == service_rows
     assert service_rows["case"]["status"] == rule.to_status
-    assert len(service_rows["events"]) == 1
+    actions = [event[2] for event in service_rows["events"]]
+    assert actions == ([rule.action, "refund_requested", "refund_issued"] if rule.settles_refund else [rule.action])
+    assert service_rows["refunds"] == (
+        [(5000, "USD", "succeeded", "reviewer", "reviewer", 1)] if rule.settles_refund else []
+    )
     assert service_rows["notifications"]
 
 

@@ -7,10 +7,11 @@ from django_q.models import Schedule
 pytestmark = pytest.mark.django_db
 
 
-def test_setup_schedules_registers_the_sweep_and_the_email_safety_net_every_minute_and_housekeeping_daily():
-    """After setup there are exactly three schedules, forever: the deadline sweep and the email
-    safety net (which re-queues emails still waiting) every minute, and the housekeeping (old form
-    tokens, evidence files without an attachment row) daily."""
+def test_setup_schedules_registers_the_sweep_the_safety_nets_every_minute_and_housekeeping_daily():
+    """After setup there are exactly four schedules, forever: the deadline sweep, the email safety
+    net (which re-queues emails still waiting) and the refund retries (refunds refused or unanswered,
+    past their backoff) every minute, and the housekeeping (old form tokens, evidence files without
+    an attachment row) daily."""
     call_command("setup_schedules")
 
     schedules = {s.name: (s.func, s.schedule_type, s.minutes, s.repeats) for s in Schedule.objects.order_by("name")}
@@ -18,6 +19,7 @@ def test_setup_schedules_registers_the_sweep_and_the_email_safety_net_every_minu
         "cases-housekeeping": ("cases.tasks.housekeeping_daily", Schedule.DAILY, None, -1),
         "deadlines-sweep": ("cases.tasks.deadlines_sweep", Schedule.MINUTES, 1, -1),
         "notifications-deliver-due": ("notifications.tasks.notifications_deliver_due", Schedule.MINUTES, 1, -1),
+        "refunds-send-due": ("cases.tasks.refunds_send_due", Schedule.MINUTES, 1, -1),
     }
 
 

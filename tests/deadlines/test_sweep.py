@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from cases import sweeps
+from cases import services, sweeps
 from cases.models import CaseEvent, CaseOutcome, CaseStatus
 from cases.tasks import deadlines_sweep
 from notifications.models import Notification
@@ -184,13 +184,15 @@ def test_sweep_works_through_more_cases_than_one_batch():
 
 
 class RefusingGateway(RefundGateway):
-    def refund(self, *, payment, amount_cents, currency, idempotency_key):
-        return RefundResult(succeeded=False, processor_reference="", failure_message="card expired")
+    def refund(self, order):
+        return RefundResult(succeeded=False, failure_message="card expired")
 
 
-def test_refund_refused_by_the_processor_leaves_that_case_for_the_next_sweep(settings):
-    """A refund the processor refuses keeps its case accepted (nothing half-done) and does not stop
-    the sweep; once the processor accepts, the next sweep makes it final."""
+def test_refund_refused_by_the_processor_is_kept_and_sent_by_a_later_retry(settings):
+    """The appeal window closing makes the reviewer's refund decision final whatever the processor
+    says; a refusal is recorded with its reason (the money stays reserved, the timeline says the
+    refund is delayed), does not stop the sweep, and the retry a minute later sends it once the
+    processor accepts."""
     scene = case_in_state("accepted")
     other = case_in_state("denied")
     after = max(scene.case.appeal_by, other.case.appeal_by) + SECOND
@@ -198,9 +200,20 @@ def test_refund_refused_by_the_processor_leaves_that_case_for_the_next_sweep(set
 
     result = sweep_at(after)
 
-    assert (result["refunded"], result["finalized"]) == (0, 1)
-    assert scene.refresh().status == CaseStatus.ACCEPTED
-    assert not Refund.objects.filter(case=scene.case).exists()
-    settings.REFUND_GATEWAY = "payments.gateways.DatabaseRefundGateway"
-    assert sweep_at(after + timedelta(minutes=1))["refunded"] == 1
+    assert (result["refunded"], result["finalized"]) == (1, 1)
     assert scene.refresh().status == CaseStatus.FINAL
+    refund = Refund.objects.get(case=scene.case)
+    assert (refund.status, refund.failure_message, refund.next_attempt_at) == (
+        "failed",
+        "card expired",
+        after + timedelta(minutes=1),
+    )
+    assert scene.payment.refunded_cents == refund.amount_cents
+    assert list(scene.case.events.filter(action__startswith="refund").values_list("action", flat=True)) == [
+        "refund_requested",
+        "refund_failed",
+    ]
+    settings.REFUND_GATEWAY = "payments.gateways.DatabaseRefundGateway"
+    assert services.refunds_send_due(now=after + timedelta(minutes=1)).sent == 1
+    assert Refund.objects.get(case=scene.case).status == "succeeded"
+    assert scene.case.events.filter(action="refund_issued").count() == 1

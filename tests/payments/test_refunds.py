@@ -1,26 +1,59 @@
-"""Money leaves through refund_issue only: exactly once per idempotency key, never past the amount,
-and a refusal (by us or by the processor) leaves nothing behind."""
+"""Money leaves in two steps: ``refund_request`` records the refund as requested (exactly once per
+idempotency key, never past the amount, the money reserved at once) in the caller's transaction;
+``refunds_send`` asks the processor after commit and records its answer. A refusal or a missing
+answer is kept, with its reason, and asked again later with the same key."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 
-from payments.gateways import RefundGateway, RefundResult
+from cases.services import refund_retry, refunds_send, refunds_send_due
+from payments.gateways import RefundGateway, RefundProcessorUnavailable, RefundResult
 from payments.models import BalanceCredit, Company, Payment, Refund
-from payments.services import balance_credit_grant, company_auto_refund_update, refund_issue
+from payments.services import (
+    REFUND_MAX_ATTEMPTS,
+    balance_credit_grant,
+    company_auto_refund_update,
+    refund_claim,
+    refund_ids_due,
+    refund_processor_answers,
+    refund_record,
+    refund_request,
+)
 from resolution_center.exceptions import ApplicationError
 from tests.factories import CompanyFactory, PaymentFactory, UserFactory, merchant_of
 
 pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-class RefusingGateway(RefundGateway):
-    """A processor that declines every refund."""
+class ScriptedProcessor(RefundGateway):
+    """A processor whose next answers a test writes down (a refusal, no answer); after them it
+    refunds, with a reference made from the key, as a real one answers a retried key. Every call
+    is kept, so a test sees what reached the processor."""
 
-    def refund(self, *, payment, amount_cents, currency, idempotency_key):
-        return RefundResult(succeeded=False, processor_reference="", failure_message="the card account is closed.")
+    script: list = []
+    calls: list = []
+
+    def refund(self, order):
+        type(self).calls.append(order.idempotency_key)
+        answer = type(self).script.pop(0) if type(self).script else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer or RefundResult(succeeded=True, processor_reference=f"re_{order.idempotency_key}")
+
+
+@pytest.fixture
+def processor(settings):
+    settings.REFUND_GATEWAY = "tests.payments.test_refunds.ScriptedProcessor"
+    ScriptedProcessor.script = []
+    ScriptedProcessor.calls = []
+    return ScriptedProcessor
 
 
 def refund(payment, amount_cents, key="key-1", currency="USD", **extra):
-    return refund_issue(
+    return refund_request(
         payment=payment,
         amount_cents=amount_cents,
         currency=currency,
@@ -30,23 +63,43 @@ def refund(payment, amount_cents, key="key-1", currency="USD", **extra):
     )
 
 
+def row(refund):
+    return Refund.objects.get(pk=refund.pk)
+
+
 def money_rows(payment):
     payment.refresh_from_db()
     return payment.refunded_cents, list(Refund.objects.order_by("pk").values_list("pk", "amount_cents", "status"))
 
 
-def test_refund_issue_full_amount_succeeds_through_the_gateway(payment):
-    """A refund is recorded as succeeded with the processor's reference and counts against the payment."""
-    made = refund(payment, 5000)
+def test_refund_request_records_it_as_requested_and_reserves_the_money_without_calling_the_processor(
+    payment, processor
+):
+    """Requesting writes the refund row (requested, due now) and counts the amount against the
+    payment at once; the processor hears nothing until the refund is sent."""
+    made = refund(payment, 5000, now=NOW)
     payment.refresh_from_db()
-    assert (made.status, made.amount_cents, made.currency) == ("succeeded", 5000, "USD")
-    assert made.processor_reference.startswith("db_")
+    assert (made.status, made.amount_cents, made.currency, made.next_attempt_at) == ("requested", 5000, "USD", NOW)
     assert payment.refunded_cents == 5000
-    assert payment.is_fully_refunded
+    assert processor.calls == []
 
 
-def test_refund_issue_partial_refunds_add_up_to_the_amount_then_stop(payment):
-    """Partial refunds may add up to the amount, never beyond it; the refusal says what is left."""
+def test_refund_sent_with_the_built_in_gateway_succeeds_with_its_reference(payment):
+    """The built-in gateway refunds at once: the row becomes succeeded with a db_ reference, and the
+    payment's total stays what was reserved."""
+    made = refund(payment, 5000, now=NOW)
+    sent = refunds_send(refund_ids=[made.pk], now=NOW)
+    assert (sent.sent, sent.delayed, sent.skipped) == (1, 0, 0)
+    made = row(made)
+    assert (made.status, made.attempts, made.succeeded_at, made.next_attempt_at) == ("succeeded", 1, NOW, None)
+    assert made.processor_reference.startswith("db_")
+    payment.refresh_from_db()
+    assert payment.refunded_cents == 5000 and payment.is_fully_refunded
+
+
+def test_refund_request_partial_refunds_add_up_to_the_amount_then_stop(payment):
+    """Partial refunds may add up to the amount, never beyond it (requested ones count: their money is
+    reserved); the refusal says what is left."""
     refund(payment, 2000, key="a")
     refund(payment, 3000, key="b")
     before = money_rows(payment)
@@ -56,7 +109,7 @@ def test_refund_issue_partial_refunds_add_up_to_the_amount_then_stop(payment):
     assert money_rows(payment) == before
 
 
-def test_refund_issue_more_than_left_is_refused_and_saves_nothing(payment):
+def test_refund_request_more_than_left_is_refused_and_saves_nothing(payment):
     """Asking for more than is left refuses the whole refund."""
     refund(payment, 4000, key="a")
     before = money_rows(payment)
@@ -65,8 +118,8 @@ def test_refund_issue_more_than_left_is_refused_and_saves_nothing(payment):
     assert money_rows(payment) == before
 
 
-def test_refund_issue_retry_with_same_key_returns_first_refund_and_moves_money_once(payment):
-    """A retried call (same idempotency key) returns the refund already made; the money moves once."""
+def test_refund_request_retry_with_same_key_returns_first_refund_and_moves_money_once(payment):
+    """A retried call (same idempotency key) returns the refund already requested; the money is counted once."""
     first = refund(payment, 2000, key="retry")
     again = refund(payment, 2000, key="retry")
     payment.refresh_from_db()
@@ -75,7 +128,7 @@ def test_refund_issue_retry_with_same_key_returns_first_refund_and_moves_money_o
     assert Refund.objects.count() == 1
 
 
-def test_refund_issue_same_key_for_another_payment_is_refused(payment, company, customer):
+def test_refund_request_same_key_for_another_payment_is_refused(payment, company, customer):
     """An idempotency key names one refund: reusing it for another payment must not pass as a success
     while no money reached that payment's customer."""
     refund(payment, 2000, key="shared")
@@ -87,7 +140,7 @@ def test_refund_issue_same_key_for_another_payment_is_refused(payment, company, 
     assert other.refunded_cents == 0
 
 
-def test_refund_issue_same_key_with_another_amount_is_refused(payment):
+def test_refund_request_same_key_with_another_amount_is_refused(payment):
     """Reusing a key with a different amount is a caller's mistake, not a retry; it is refused."""
     refund(payment, 2000, key="shared")
     with pytest.raises(ApplicationError, match="already used"):
@@ -96,7 +149,7 @@ def test_refund_issue_same_key_with_another_amount_is_refused(payment):
 
 
 @pytest.mark.parametrize("amount", [0, -1, -5000, 10.5, "100", True, None])
-def test_refund_issue_non_positive_or_non_integer_amount_is_refused(payment, amount):
+def test_refund_request_non_positive_or_non_integer_amount_is_refused(payment, amount):
     """Amounts are positive whole minor units; anything else is refused before money moves."""
     with pytest.raises(ApplicationError) as caught:
         refund(payment, amount)
@@ -104,7 +157,7 @@ def test_refund_issue_non_positive_or_non_integer_amount_is_refused(payment, amo
     assert money_rows(payment) == (0, [])
 
 
-def test_refund_issue_in_another_currency_is_refused(payment):
+def test_refund_request_in_another_currency_is_refused(payment):
     """A USD payment is refunded in USD only; the message names both currencies."""
     with pytest.raises(ApplicationError) as caught:
         refund(payment, 1000, currency="EUR")
@@ -113,26 +166,109 @@ def test_refund_issue_in_another_currency_is_refused(payment):
 
 
 @pytest.mark.parametrize("currency", ["usd", "US", "", "DOLLARS", None])
-def test_refund_issue_malformed_currency_is_refused(payment, currency):
+def test_refund_request_malformed_currency_is_refused(payment, currency):
     """The currency must be an ISO 4217 code."""
     with pytest.raises(ApplicationError, match="three-letter ISO 4217 code"):
         refund(payment, 1000, currency=currency)
     assert money_rows(payment) == (0, [])
 
 
-def test_refund_issue_declined_by_processor_saves_nothing(payment, settings):
-    """When the processor declines, the person sees its reason and no refund row or total is left behind."""
-    settings.REFUND_GATEWAY = "tests.payments.test_refunds.RefusingGateway"
-    with pytest.raises(ApplicationError) as caught:
-        refund(payment, 1000)
-    assert caught.value.message == "The refund was refused by the payment processor: the card account is closed."
-    assert money_rows(payment) == (0, [])
+def test_refund_refused_by_the_processor_is_kept_with_its_reason_and_asked_again_after_a_minute(payment, processor):
+    """A refusal is not lost: the row says failed with the processor's words, the money stays reserved
+    (it is owed), and a minute later the same key is asked again; when the processor agrees, there
+    is one refund."""
+    processor.script = [RefundResult(succeeded=False, failure_message="The card account is closed.")]
+    made = refund(payment, 1000, now=NOW)
+    assert refunds_send(refund_ids=[made.pk], now=NOW).delayed == 1
+    failed = row(made)
+    assert (failed.status, failed.failure_message) == ("failed", "The card account is closed.")
+    assert failed.next_attempt_at == NOW + timedelta(minutes=1)
+    assert money_rows(payment) == (1000, [(made.pk, 1000, "failed")])
+    assert refund_ids_due(now=NOW + timedelta(seconds=59), limit=10) == []
+
+    assert refunds_send_due(now=NOW + timedelta(minutes=1)).sent == 1
+    assert processor.calls == ["key-1", "key-1"]
+    assert money_rows(payment) == (1000, [(made.pk, 1000, "succeeded")])
+    assert row(made).processor_reference == "re_key-1"
+
+
+def test_refund_without_an_answer_stays_requested_and_backs_off(payment, processor):
+    """A timeout is not a refusal: nobody knows whether the money moved, so the refund stays
+    requested, says why, and is asked again later (1, then 5 minutes)."""
+    processor.script = [RefundProcessorUnavailable("timed out after 10 s"), RefundProcessorUnavailable("timed out")]
+    made = refund(payment, 1000, now=NOW)
+    refunds_send(refund_ids=[made.pk], now=NOW)
+    waiting = row(made)
+    assert (waiting.status, waiting.attempts) == ("requested", 1)
+    assert waiting.failure_message == "No answer from the payment processor: timed out after 10 s"
+    assert waiting.next_attempt_at == NOW + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=1)
+    refunds_send_due(now=later)
+    assert row(made).next_attempt_at == later + timedelta(minutes=5)
+
+
+def test_refund_whose_attempts_ran_out_waits_for_a_reviewer_who_can_retry_it(payment, processor):
+    """After the last automatic attempt nothing is due any more; a reviewer's retry sends it again
+    (after commit), with the same key."""
+    processor.script = [RefundResult(succeeded=False, failure_message="Declined.")] * REFUND_MAX_ATTEMPTS
+    made = refund(payment, 1000, now=NOW)
+    Refund.objects.filter(pk=made.pk).update(attempts=REFUND_MAX_ATTEMPTS - 1)
+    refunds_send(refund_ids=[made.pk], now=NOW)
+    assert (row(made).status, row(made).next_attempt_at) == ("failed", None)
+    assert refund_ids_due(now=NOW + timedelta(days=30), limit=10) == []
+
+    processor.script = []
+    assert refund_retry(refund=made, now=NOW) is True
+    assert refund_ids_due(now=NOW, limit=10) == [made.pk]
+    refunds_send_due(now=NOW)
+    assert (row(made).status, processor.calls[-1]) == ("succeeded", "key-1")
+
+
+def test_two_workers_never_both_hold_a_refund_and_a_dead_ones_refund_falls_due_after_its_lease(payment, processor):
+    """The claim is a compare-and-set: the second worker gets nothing while the first holds the
+    refund; if the first dies, the refund is due again when its lease ends."""
+    made = refund(payment, 1000, now=NOW)
+    first = refund_claim(refund_ids=[made.pk], now=NOW)
+    second = refund_claim(refund_ids=[made.pk], now=NOW)
+    assert (list(first.orders), list(second.orders)) == ([made.pk], [])
+    assert refund_ids_due(now=first.until - timedelta(seconds=1), limit=10) == []
+    assert refund_ids_due(now=first.until, limit=10) == [made.pk]
+
+
+def test_a_late_success_counts_but_a_late_refusal_cannot_undo_a_later_workers_success(payment, processor):
+    """A worker whose lease ran out may still report success (the processor answers a key the same
+    way for everyone), once; its refusal is ignored when another worker holds the refund now."""
+    made = refund(payment, 1000, now=NOW)
+    slow = refund_claim(refund_ids=[made.pk], now=NOW)
+    later = slow.until + timedelta(seconds=1)
+    fast = refund_claim(refund_ids=[made.pk], now=later)
+    refused = {made.pk: RefundResult(succeeded=False, failure_message="Declined.")}
+    with transaction.atomic():
+        assert refund_record(claim=slow, answers=refused, now=later).newly_failed == []
+    assert row(made).status == "requested"
+    with transaction.atomic():
+        assert refund_record(claim=fast, answers=refund_processor_answers(fast), now=later).succeeded == [made.pk]
+        assert refund_record(claim=slow, answers=refund_processor_answers(slow), now=later).succeeded == []
+    assert row(made).status == "succeeded"
+
+
+def test_refunds_send_refuses_to_call_the_processor_inside_a_transaction(payment):
+    """The processor is never called while rows are locked: inside ``atomic`` it is a programming error."""
+    made = refund(payment, 1000, now=NOW)
+    with pytest.raises(RuntimeError, match="after the transaction commits"), transaction.atomic():
+        refunds_send(refund_ids=[made.pk], now=NOW)
+    assert row(made).attempts == 0
+
+
+def test_a_succeeded_refund_without_the_processors_reference_is_refused_by_the_database(payment):
+    """Last line of defence: "succeeded" always names the processor's refund."""
+    made = refund(payment, 1000, now=NOW)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Refund.objects.filter(pk=made.pk).update(status="succeeded", processor_reference="")
 
 
 def test_payment_refunded_total_cannot_exceed_amount_in_the_database(payment):
     """The database itself refuses a refunded total above the amount (last line of defence)."""
-    from django.db import IntegrityError, transaction
-
     with pytest.raises(IntegrityError), transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(refunded_cents=5001)
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from cases.models import CaseEvent
+from cases.services.settlement import REFUND_REQUESTED_NOTE, REFUND_SENT_NOTE
 from payments.models import Refund
 from tests.factories import PaymentFactory, UserFactory
 
@@ -79,9 +80,9 @@ def test_timeline_full_flow_appends_exact_rows_for_each_step(open_case, customer
     services.case_deny(case=case, actor=merchant, note="The item matches its description.")
     services.case_appeal(case=case, actor=customer, statement="It does not.")
     services.case_decide_appeal(case=case, actor=reviewer_user, decision="refund", note="Refund it.")
+    services.refunds_send_due()  # what runs after the decision commits
 
-    refund = Refund.objects.get(case=case)
-    refunded = f"5000 USD refunded (reference {refund.processor_reference})."
+    assert Refund.objects.get(case=case).status == "succeeded"
     assert _rows(case) == [
         ("opened", "", "open", "customer", customer.pk, ""),
         ("info_requested", "open", "info_requested", "merchant", merchant.pk, "Photo of the box?"),
@@ -91,7 +92,8 @@ def test_timeline_full_flow_appends_exact_rows_for_each_step(open_case, customer
         ("denied", "open", "denied", "merchant", merchant.pk, "The item matches its description."),
         ("appealed", "denied", "appealed", "customer", customer.pk, "It does not."),
         ("decided", "appealed", "final", "reviewer", reviewer_user.pk, "Refund it."),
-        ("refund_issued", "final", "final", "system", None, refunded),
+        ("refund_requested", "final", "final", "system", None, REFUND_REQUESTED_NOTE),
+        ("refund_issued", "final", "final", "system", None, REFUND_SENT_NOTE),
     ]
 
 

@@ -211,14 +211,37 @@ def test_withdraw_after_merchant_accepted_answers_409(client, customer_a, mercha
     assert case_a.outcome == CaseOutcome.REFUNDED
 
 
-def test_accepted_case_shows_refund(client, customer_a, merchant_x, case_a):
-    """After the merchant accepts, the customer sees the refund and its amount."""
+def test_accepted_case_shows_the_refund_on_its_way_then_sent(client, customer_a, merchant_x, case_a):
+    """After the merchant accepts, the customer sees at the top that the $50.00 refund is on its way;
+    once the processor has sent it, the page says it was refunded (and the banner is gone)."""
     services.case_accept(case=case_a, actor=merchant_x)
     client.force_login(customer_a)
     html = _page(client, case_a)
     assert "Refunded" in html
-    assert "$50.00</strong> refunded" in html
+    assert "The $50.00 refund is on its way." in html
+    assert "$50.00 refund requested from the payment processor." in html
+
+    services.refunds_send_due()  # what the task cluster runs once the decision commits
+    html = _page(client, case_a)
+    assert "$50.00 refunded</strong>" in html
+    assert "Sent to the original payment method on" in html
     assert "$50.00 refunded to the original payment method." in html
+    assert "is on its way" not in html
+
+
+def test_refund_refused_by_the_processor_shows_the_customer_a_delay_without_the_processors_words(
+    client, customer_a, merchant_x, case_a, settings
+):
+    """A refusal is the platform's problem, not the customer's: the page says the refund is delayed
+    and that nothing is needed from them; the processor's internal reason is for the merchant."""
+    settings.REFUND_GATEWAY = "tests.deadlines.test_sweep.RefusingGateway"
+    services.case_accept(case=case_a, actor=merchant_x)
+    services.refunds_send_due()
+    client.force_login(customer_a)
+    html = _page(client, case_a)
+    assert "The $50.00 refund is delayed." in html
+    assert "you do not need to do anything" in html
+    assert "card expired" not in html
 
 
 def test_appeal_denied_case(client, customer_a, merchant_x, case_a):

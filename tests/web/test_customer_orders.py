@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services
-from payments.services import refund_issue
+from payments.services import refund_request
 from tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_orders_ineligible_payment_shows_plain_reason(client, customer_a, compan
 
 def test_orders_fully_refunded_payment_says_so(client, customer_a, payment_a):
     """A payment refunded in full cannot be claimed again, and the page says so."""
-    refund_issue(
+    refund_request(
         payment=payment_a,
         amount_cents=payment_a.amount_cents,
         currency="USD",

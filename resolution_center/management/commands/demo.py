@@ -16,7 +16,7 @@ from cases.expiry_rules import deadline_days
 from cases.reviewers import reviewers_group_ensure
 from notifications.models import UserPreferences
 from payments.models import Company, Membership, Payment, Product
-from payments.services import refund_issue
+from payments.services import refund_request
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_LOGINS = [
@@ -41,6 +41,9 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 self._load()
+            # The demo's refunds were requested with its cases; send them now (the built-in gateway
+            # answers at once) so the pages show them sent, with or without a task cluster running.
+            services.refunds_send_due()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for email, role in DEMO_LOGINS:
@@ -115,7 +118,7 @@ class Command(BaseCommand):
         pay(carol, presets, 2500, method="crypto", days_ago=4)
         pay(carol, lens, 12900, method="card", days_ago=150)  # too old
         refunded = pay(carol, course, 7900, method="card", days_ago=20)
-        refund_issue(
+        refund_request(
             payment=refunded,
             amount_cents=7900,
             currency="USD",

@@ -22,6 +22,14 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        # Refunds the processor refused or did not answer, past their backoff; a dead worker's.
+        "name": "refunds-send-due",
+        "func": "cases.tasks.refunds_send_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
         # Old one-time form tokens and evidence files without an attachment row.
         "name": "cases-housekeeping",
         "func": "cases.tasks.housekeeping_daily",
@@ -33,8 +41,8 @@ SCHEDULES = [
 
 class Command(BaseCommand):
     help = (
-        "Create or update the task cluster's schedules (the deadline sweep and the email safety net, every "
-        "minute; housekeeping, daily)."
+        "Create or update the task cluster's schedules (the deadline sweep, the email safety net and the refund "
+        "retries, every minute; housekeeping, daily)."
     )
 
     @transaction.atomic

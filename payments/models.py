@@ -168,6 +168,9 @@ class Refund(models.Model):
     # The processor's reason for the last refusal, or why it could not be asked; kept after success.
     failure_message = models.TextField(blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by each refusal: the next attempt sends the processor a key it has not answered yet
+    # (``processor_key``), while ``idempotency_key`` stays this refund's name for our callers.
+    key_generation = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -189,6 +192,15 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund {self.idempotency_key}"
+
+    @staticmethod
+    def processor_key_for(idempotency_key: str, key_generation: int) -> str:
+        """The key sent to the processor: ours, then ``-retry1``, ``-retry2``… after each refusal."""
+        return idempotency_key if not key_generation else f"{idempotency_key}-retry{key_generation}"
+
+    @property
+    def processor_key(self) -> str:
+        return self.processor_key_for(self.idempotency_key, self.key_generation)
 
     class Progress(models.TextChoices):
         """Where the refund is, as the people waiting for it see it."""

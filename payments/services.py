@@ -255,7 +255,7 @@ def refund_claim(*, refund_ids: list[int], now: datetime) -> RefundClaim:
             attempts=F("attempts") + 1,
         )
     rows = Refund.objects.filter(claim_token=token).values(
-        "pk", "payment_id", "amount_cents", "currency", "idempotency_key", "status", "attempts"
+        "pk", "payment_id", "amount_cents", "currency", "idempotency_key", "key_generation", "status", "attempts"
     )
     orders, status_before, attempts = {}, {}, {}
     for row in rows:
@@ -263,7 +263,7 @@ def refund_claim(*, refund_ids: list[int], now: datetime) -> RefundClaim:
             payment_id=row["payment_id"],
             amount_cents=row["amount_cents"],
             currency=row["currency"],
-            idempotency_key=row["idempotency_key"],
+            idempotency_key=Refund.processor_key_for(row["idempotency_key"], row["key_generation"]),
         )
         status_before[row["pk"]] = row["status"]
         attempts[row["pk"]] = row["attempts"]
@@ -322,9 +322,17 @@ def refund_record(
             continue
         fields = {"next_attempt_at": refund_retry_at(attempts=claim.attempts[refund_id], now=now), "claim_token": ""}
         if isinstance(answer, RefundProcessorUnavailable):
+            # Nobody knows whether the money moved: the next call must carry the same key.
             fields["failure_message"] = f"No answer from the payment processor: {answer.reason}"
         else:
-            fields.update(status=Refund.Status.FAILED, failure_message=answer.failure_message or "Refused.")
+            # A refusal is an answer: no money moved under this key. Processors keep a key's first
+            # answer (Stripe replays a refusal for its key), so the next attempt sends a key of its
+            # own (Refund.processor_key), or it could never succeed.
+            fields.update(
+                status=Refund.Status.FAILED,
+                failure_message=answer.failure_message or "Refused.",
+                key_generation=F("key_generation") + 1,
+            )
         changed = (
             Refund.objects.filter(pk=refund_id, claim_token=claim.token)
             .exclude(status=Refund.Status.SUCCEEDED)

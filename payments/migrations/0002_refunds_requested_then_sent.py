@@ -43,6 +43,11 @@ class Migration(migrations.Migration):
             name='succeeded_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name='refund',
+            name='key_generation',
+            field=models.PositiveSmallIntegerField(default=0),
+        ),
         # Refunds written before this change were sent inside the case's transaction: each
         # committed row succeeded then. A "pending" one (none should exist) is requested again.
         migrations.RunSQL(

@@ -175,8 +175,9 @@ def test_refund_request_malformed_currency_is_refused(payment, currency):
 
 def test_refund_refused_by_the_processor_is_kept_with_its_reason_and_asked_again_after_a_minute(payment, processor):
     """A refusal is not lost: the row says failed with the processor's words, the money stays reserved
-    (it is owed), and a minute later the same key is asked again; when the processor agrees, there
-    is one refund."""
+    (it is owed), and a minute later the processor is asked again — under a key of its own, since a
+    processor replays a key's refusal; when it agrees, there is one refund, and our own key still
+    finds it."""
     processor.script = [RefundResult(succeeded=False, failure_message="The card account is closed.")]
     made = refund(payment, 1000, now=NOW)
     assert refunds_send(refund_ids=[made.pk], now=NOW).delayed == 1
@@ -187,9 +188,10 @@ def test_refund_refused_by_the_processor_is_kept_with_its_reason_and_asked_again
     assert refund_ids_due(now=NOW + timedelta(seconds=59), limit=10) == []
 
     assert refunds_send_due(now=NOW + timedelta(minutes=1)).sent == 1
-    assert processor.calls == ["key-1", "key-1"]
+    assert processor.calls == ["key-1", "key-1-retry1"]
     assert money_rows(payment) == (1000, [(made.pk, 1000, "succeeded")])
-    assert row(made).processor_reference == "re_key-1"
+    assert row(made).processor_reference == "re_key-1-retry1"
+    assert refund(payment, 1000).pk == made.pk  # a caller's retry with our key: the same refund
 
 
 def test_refund_without_an_answer_stays_requested_and_backs_off(payment, processor):
@@ -202,9 +204,10 @@ def test_refund_without_an_answer_stays_requested_and_backs_off(payment, process
     assert (waiting.status, waiting.attempts) == ("requested", 1)
     assert waiting.failure_message == "No answer from the payment processor: timed out after 10 s"
     assert waiting.next_attempt_at == NOW + timedelta(minutes=1)
-    later = NOW + timedelta(minutes=1)
-    refunds_send_due(now=later)
-    assert row(made).next_attempt_at == later + timedelta(minutes=5)
+    refunds_send_due(now=NOW + timedelta(minutes=1))
+    # Unanswered, so possibly done: asked again with the very same key.
+    assert processor.calls == ["key-1", "key-1"]
+    assert row(made).next_attempt_at == NOW + timedelta(minutes=1) + timedelta(minutes=5)
 
 
 def test_refund_whose_attempts_ran_out_waits_for_a_reviewer_who_can_retry_it(payment, processor):
@@ -221,7 +224,7 @@ def test_refund_whose_attempts_ran_out_waits_for_a_reviewer_who_can_retry_it(pay
     assert refund_retry(refund=made, now=NOW) is True
     assert refund_ids_due(now=NOW, limit=10) == [made.pk]
     refunds_send_due(now=NOW)
-    assert (row(made).status, processor.calls[-1]) == ("succeeded", "key-1")
+    assert (row(made).status, processor.calls[-1]) == ("succeeded", "key-1-retry1")
 
 
 def test_two_workers_never_both_hold_a_refund_and_a_dead_ones_refund_falls_due_after_its_lease(payment, processor):

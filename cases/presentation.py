@@ -23,7 +23,7 @@ class StatusText:
 
 def _final_text(case: Case) -> tuple[str, str]:
     return {
-        CaseOutcome.REFUNDED: ("Refunded", "The payment was refunded. The case is closed."),
+        CaseOutcome.REFUNDED: ("Refunded", "The case is closed with a refund of the payment."),
         CaseOutcome.CREDITED: ("Credited", "The amount was credited to the customer's platform balance."),
         CaseOutcome.DENIED: ("Closed: refund denied", "The refund was denied and the case is closed."),
         CaseOutcome.WITHDRAWN: ("Withdrawn", "The customer withdrew the request. The case is closed."),

@@ -106,7 +106,7 @@ def case_open(request, payment_id: int):
 
 def _opened_message(case: Case) -> str:
     if case.auto_refunded:
-        return "Your refund request was approved at once and the payment refunded."
+        return "Your refund request was approved at once; the refund is on its way to your original payment method."
     return f"{case.company.name} has your refund request and {days_text('respond_by')} to answer it."
 
 

@@ -325,7 +325,7 @@ def case_accept(request, membership, case_id: int):
         name="accept",
         form_class=CaseAcceptForm,
         act=lambda case, data: services.case_accept(case=case, actor=request.user, note=data["note"]),
-        done="You accepted the case; the customer has been refunded.",
+        done="You accepted the case; the refund is on its way to the customer.",
     )
 
 
@@ -364,7 +364,7 @@ def case_appeal_waive(request, membership, case_id: int):
         name="waive",
         form_class=CaseAppealWaiveForm,
         act=lambda case, data: services.case_appeal_waive(case=case, actor=request.user),
-        done="You accepted the decision; the customer has been refunded.",
+        done="You accepted the decision; the refund is on its way to the customer.",
     )
 
 

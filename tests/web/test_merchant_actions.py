@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Attachment, CaseEvent, CaseStatus, Message
+from payments.gateways import RefundGateway, RefundResult
 from payments.models import Refund
 from tests.factories import PaymentFactory, UserFactory
 
@@ -62,7 +63,37 @@ def test_accept_with_confirmation_refunds_and_closes(signed_in, company):
     case.refresh_from_db()
     assert case.status == CaseStatus.FINAL and case.outcome == "refunded"
     assert Refund.objects.filter(case=case).count() == 1
-    assert "the customer has been refunded" in signed_in.get(case_url(case)).content.decode()
+    page = signed_in.get(case_url(case)).content.decode()
+    assert "You accepted the case; the refund is on its way to the customer." in page
+    assert "The $50.00 refund is on its way." in page
+
+
+class RefusingProcessor(RefundGateway):
+    def refund(self, order):
+        return RefundResult(succeeded=False, failure_message="Insufficient funds in the merchant account.")
+
+
+def test_a_refused_refund_shows_the_merchant_the_processors_reason_and_the_next_attempt(
+    signed_in, company, settings, django_capture_on_commit_callbacks
+):
+    """The merchant (who pays) sees why the refund did not go out and when it is tried again; once
+    the processor sends it, the page says refunded with the processor's reference."""
+    settings.REFUND_GATEWAY = "tests.web.test_merchant_actions.RefusingProcessor"
+    case = open_case(company)
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(action_url("accept", case), {"confirm": "on"})
+    refund = Refund.objects.get(case=case)
+    page = signed_in.get(case_url(case)).content.decode()
+    assert "The $50.00 refund is delayed." in page
+    assert "The payment processor said: “Insufficient funds in the merchant account.”" in page
+    assert "Next attempt" in page
+
+    settings.REFUND_GATEWAY = "payments.gateways.DatabaseRefundGateway"
+    services.refunds_send_due(now=refund.next_attempt_at)
+    page = signed_in.get(case_url(case)).content.decode()
+    assert "$50.00 refunded</strong>" in page
+    assert f"Reference {Refund.objects.get(case=case).processor_reference}." in page
+    assert "is delayed" not in page
 
 
 def test_accept_without_confirmation_is_refused_and_changes_nothing(signed_in, company):

@@ -6,10 +6,12 @@ PostgreSQL, big executemany transactions on SQLite). Each case is a "story": the
 services append, in order, with times that keep every rule of DOMAIN.md (each deadline as long as
 settings.RESOLUTION says after the move that set it; every clock that runs out moves as its
 declaration in cases/expiry_rules.py says; ``next_deadline_at`` equal to the running one, outcomes only on final
-cases, a refund row and a refunded payment for every refunded case, a credit row for every
-credited one). Deterministic for a given seed and clock.
+cases, a refund row and a refunded payment for every refunded case — settled at the processor's
+first answer, its timeline "refund requested" with the decision and "refund issued" when sent — a
+credit row for every credited one). Deterministic for a given seed and clock.
 """
 
+import hashlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from django.utils import timezone
 
 from cases.expiry_rules import DENY_UNANSWERED, ESCALATE, FINALIZE_DENIAL, FINALIZE_REFUND, ExpiryRule, deadline_days
 from cases.models import Case, CaseEvent, CaseOutcome, CaseReason, CaseStatus, Message, Visibility
+from cases.services.settlement import REFUND_REQUESTED_NOTE, REFUND_SENT_NOTE
 from notifications.models import UserPreferences
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Payment, Product, Refund
 
@@ -122,7 +125,7 @@ class Story:
     fields: dict = field(default_factory=dict)  # case fields; datetimes as story seconds until placed
     deadline_field: str = ""
     deadline_anchor: float = 0.0
-    refund: tuple | None = None  # (t, initiated_by_kind, initiated_by_id)
+    refund: tuple | None = None  # (t requested, t sent, initiated_by_kind, initiated_by_id)
     credit: tuple | None = None  # (t, granted_by_id)
     method: str = "card"
     t: float = 0.0
@@ -231,12 +234,18 @@ class StoryTeller:
         story.fields.update(appealed=True, appealed_by_kind=kind, escalated_at=story.t)
         story.deadline_field = ""
 
-    def _refund_issued(self, story, kind, actor, state=S.FINAL):
-        self._event(story, A.REFUND_ISSUED, SYSTEM, None, state, state, "Refund issued to the original method.")
-        story.refund = (story.t, kind, actor)
+    def _refund(self, story, kind, actor, state=S.FINAL):
+        """What cases.services.settlement writes: the refund requested with the decision (same
+        transaction, same time), then sent by the processor after commit, a moment later."""
+        requested_at = story.t
+        self._event(story, A.REFUND_REQUESTED, SYSTEM, None, state, state, REFUND_REQUESTED_NOTE)
+        story.t += self.rng.uniform(0.05, 3.0)
+        self._event(story, A.REFUND_ISSUED, SYSTEM, None, state, state, REFUND_SENT_NOTE)
+        story.refund = (requested_at, story.t, kind, actor)
+        return requested_at
 
-    def _close(self, story, outcome):
-        story.fields.update(outcome=outcome, closed_at=story.t)
+    def _close(self, story, outcome, at: float | None = None):
+        story.fields.update(outcome=outcome, closed_at=story.t if at is None else at)
         story.deadline_field = ""
 
     def tell(self, status: str, path: str, customer: int, merchant: int, reviewer: int) -> Story:
@@ -263,10 +272,10 @@ class StoryTeller:
             story.messages.append((0.0, CUSTOMER, customer, story.fields["description"], EVERYONE))
             note = "Purchases made with this provider are always refunded automatically."
             self._event(story, A.AUTO_REFUNDED, SYSTEM, None, S.OPEN, S.FINAL, note)
-            self._refund_issued(story, SYSTEM, None)
+            decided_at = self._refund(story, SYSTEM, None)
             self._notify(story, S.FINAL, CUSTOMER)
             story.fields.update(decided_by_kind=SYSTEM, auto_refunded=True)
-            self._close(story, CaseOutcome.REFUNDED)
+            self._close(story, CaseOutcome.REFUNDED, at=decided_at)
             return story
         story.method = "card" if self.rng.random() < 0.75 else "paypal"
         self._opened(story, customer, merchant)
@@ -303,9 +312,9 @@ class StoryTeller:
             self._step(story, 1, 100)
             self._event(story, A.ACCEPTED, MERCHANT, merchant, S.OPEN, S.FINAL)
             story.fields.update(decided_by_kind=MERCHANT, decided_by_id=merchant)
-            self._refund_issued(story, MERCHANT, merchant)
+            decided_at = self._refund(story, MERCHANT, merchant)
             self._notify(story, S.FINAL, CUSTOMER)
-            self._close(story, CaseOutcome.REFUNDED)
+            self._close(story, CaseOutcome.REFUNDED, at=decided_at)
         elif path == "withdrawn":
             self._step(story, 1, 100)
             self._event(story, A.WITHDRAWN, CUSTOMER, customer, S.OPEN, S.FINAL)
@@ -328,20 +337,21 @@ class StoryTeller:
             self._decide(story, reviewer, S.ESCALATED, S.ACCEPTED, "The item was not as described.")
             story.deadline_anchor = story.t
             self._expire(story, FINALIZE_REFUND)
-            self._refund_issued(story, REVIEWER, reviewer)
+            decided_at = self._refund(story, REVIEWER, reviewer)
             self._notify(story, S.FINAL, MERCHANT)
-            self._close(story, CaseOutcome.REFUNDED)
+            self._close(story, CaseOutcome.REFUNDED, at=decided_at)
         else:  # appeal_decided
             self._deny(story, customer, merchant, reviewer)
             self._appeal(story, CUSTOMER, customer, S.DENIED)
             outcome = self.rng.choice([CaseOutcome.REFUNDED, CaseOutcome.CREDITED, CaseOutcome.DENIED])
             self._decide(story, reviewer, S.APPEALED, S.FINAL, "Final decision on the appeal.")
+            decided_at = story.t
             if outcome == CaseOutcome.REFUNDED:
-                self._refund_issued(story, REVIEWER, reviewer)
+                self._refund(story, REVIEWER, reviewer)
             elif outcome == CaseOutcome.CREDITED:
                 self._event(story, A.CREDIT_GRANTED, SYSTEM, None, S.FINAL, S.FINAL, "Credited to the balance.")
                 story.credit = (story.t, reviewer)
-            self._close(story, outcome)
+            self._close(story, outcome, at=decided_at)
         return story
 
 
@@ -353,6 +363,30 @@ class PlacedCase:
     customer_id: int
     opened_at: datetime
     story: Story
+
+
+# A refund the processor answered at its first call, as payments.services.refund_claim and
+# refund_record leave it. Every NOT NULL column is listed: the models' defaults are Django's, not
+# the database's, and COPY would not fill them.
+SETTLED_REFUND_FIELDS = (
+    "attempts",
+    "next_attempt_at",
+    "claim_token",
+    "last_attempt_at",
+    "failure_message",
+    "succeeded_at",
+    "key_generation",
+)
+
+
+def settled_refund_values(requested_at: datetime, sent_at: datetime) -> tuple:
+    """Values of SETTLED_REFUND_FIELDS: one call (claimed when requested), succeeded when sent."""
+    return (1, None, "", requested_at, "", sent_at, 0)
+
+
+def processor_reference(idempotency_key: str) -> str:
+    """The reference payments.gateways.DatabaseRefundGateway answers for this key."""
+    return f"db_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"
 
 
 class CaseWriter:
@@ -480,6 +514,7 @@ class CaseWriter:
         "initiated_by_kind",
         "initiated_by_id",
         "created_at",
+        *SETTLED_REFUND_FIELDS,
     )
     CREDIT_FIELDS = (
         "id",
@@ -503,8 +538,9 @@ class CaseWriter:
             amount, currency = payment_amounts[placed.payment_id]
             story = placed.story
             if story.refund is not None:
-                t, kind, actor = story.refund
+                requested, sent, kind, actor = story.refund
                 key = f"case-{placed.case_id}-refund"
+                requested_at = placed.opened_at + timedelta(seconds=requested)
                 refund_rows.append(
                     (
                         self.next_refund,
@@ -513,11 +549,12 @@ class CaseWriter:
                         amount,
                         currency,
                         key,
-                        f"db_bench_{placed.case_id}",
+                        processor_reference(key),
                         Refund.Status.SUCCEEDED,
                         kind,
                         actor,
-                        placed.opened_at + timedelta(seconds=t),
+                        requested_at,
+                        *settled_refund_values(requested_at, placed.opened_at + timedelta(seconds=sent)),
                     )
                 )
                 self.next_refund += 1
@@ -776,6 +813,7 @@ def _refunds_outside_cases(writer: BulkWriter, payment_base: int, payments: int)
             "status",
             "initiated_by_kind",
             "created_at",
+            *SETTLED_REFUND_FIELDS,
         ),
         (
             (
@@ -784,10 +822,11 @@ def _refunds_outside_cases(writer: BulkWriter, payment_base: int, payments: int)
                 amount,
                 currency,
                 f"bench-payment-{pk}-refund",
-                f"db_bench_p{pk}",
+                processor_reference(f"bench-payment-{pk}-refund"),
                 Refund.Status.SUCCEEDED,
                 MERCHANT,
                 paid_at + timedelta(days=3),
+                *settled_refund_values(paid_at + timedelta(days=3), paid_at + timedelta(days=3, seconds=1)),
             )
             for n, (pk, amount, currency, paid_at) in enumerate(rows)
         ),
@@ -880,8 +919,8 @@ PAYMENT_FIELDS = (
 )
 
 # The sweep's work: merchants who did not answer, customers who did not reply, denials nobody
-# appealed. Reviewer refunds awaiting their appeal window go case by case through the refund
-# gateway and are timed on a pool of their own.
+# appealed. Reviewer refunds awaiting their appeal window (requested set-based, then sent to the
+# refund gateway after commit) are timed on a pool of their own.
 OVERDUE_MIX = {S.OPEN: 70, S.INFO_REQUESTED: 20, S.DENIED: 10}
 
 

@@ -51,7 +51,7 @@ def main() -> None:
         print(json.dumps({"added": added, "seconds": round(time.perf_counter() - started, 2)}), flush=True)
         return
 
-    from cases.sweeps import deadlines_sweep
+    from cases.sweeps import conf, deadlines_sweep
 
     now = datetime.fromisoformat(args.now)
     connection.ensure_connection()
@@ -60,7 +60,7 @@ def main() -> None:
     started = time.perf_counter()
     result = deadlines_sweep(now=now, time_budget=3600)
     elapsed = time.perf_counter() - started
-    print(json.dumps({"seconds": elapsed, "result": result.as_dict()}), flush=True)
+    print(json.dumps({"seconds": elapsed, "result": result.as_dict(), "batch_size": conf("BATCH_SIZE")}), flush=True)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,79 @@ def test_dataset_running_deadlines_are_as_long_as_settings_say(days):
             .first()
         )
         assert expired_at - started > length
+
+
+# --- money rows: the dataset's refunded cases are what the services leave ----------------------
+
+MONEY_ACTIONS = ("refund_requested", "refund_issued", "refund_failed")
+# The refund columns that describe where a refund is (not whose or how much).
+REFUND_STATE = ("status", "attempts", "claim_token", "failure_message", "key_generation")
+
+
+def _money_timeline(case_id):
+    """The case's money rows in the order written: (actor kind, action, from, to, visibility, note)."""
+    return [
+        tuple(row)
+        for row in CaseEvent.objects.filter(case_id=case_id, action__in=MONEY_ACTIONS)
+        .order_by("id")
+        .values_list("actor_kind", "action", "from_state", "to_state", "visibility", "note")
+    ]
+
+
+def _refund_shape(refund):
+    """A refund's state columns, which of its times are set, and the form of its reference. (The
+    times themselves differ: the test's after-commit send runs on the real clock, not the scene's.)"""
+    return {
+        **{name: getattr(refund, name) for name in REFUND_STATE},
+        "times set": tuple(
+            getattr(refund, name) is not None
+            for name in ("created_at", "last_attempt_at", "succeeded_at", "next_attempt_at")
+        ),
+        "reference like the gateway's": refund.processor_reference.startswith("db_")
+        and len(refund.processor_reference) == 27,
+    }
+
+
+def _times_in_order(refund):
+    return refund.created_at <= refund.last_attempt_at <= refund.succeeded_at
+
+
+def test_refund_insert_lists_every_refund_column():
+    """Django's defaults are not database defaults: every column of a refund is written explicitly,
+    so a new refund column must be taught to the dataset (not silently filled with 'requested')."""
+    from bench.dataset import CaseWriter
+    from payments.models import Refund
+
+    columns = {field.attname for field in Refund._meta.concrete_fields}
+    assert columns == set(CaseWriter.REFUND_FIELDS)
+
+
+def test_dataset_refunds_are_what_the_services_write():
+    """A refunded story in the dataset has the money rows a case accepted through the services has
+    once the processor answered: 'refund requested' then 'refund issued', and a settled refund."""
+    from cases import services
+    from payments.models import Refund
+    from tests.factories import case_in_state
+
+    _generate()
+    refunded = list(Case.objects.filter(outcome="refunded").select_related("payment"))
+    assert refunded
+    scene = case_in_state("open")
+    at = scene.later(hours=1)
+    services.case_accept(case=scene.case, actor=scene.merchant, now=at)
+    services.refunds_send_due(now=at + timedelta(seconds=1))
+    expected_timeline = _money_timeline(scene.case.pk)
+    expected_refund = _refund_shape(Refund.objects.get(case=scene.case))
+    assert [row[1] for row in expected_timeline] == ["refund_requested", "refund_issued"]
+    assert expected_refund["status"] == "succeeded"
+
+    for case in refunded:
+        assert _money_timeline(case.pk) == expected_timeline, case.pk
+        refund = Refund.objects.get(case=case)
+        assert _refund_shape(refund) == expected_refund, case.pk
+        assert _times_in_order(refund), case.pk
+        assert refund.amount_cents == case.payment.amount_cents == case.payment.refunded_cents
+    # Refunds made outside any case are settled the same way.
+    for refund in Refund.objects.filter(case=None):
+        assert _refund_shape(refund) == expected_refund
+        assert _times_in_order(refund)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from resolution_center.formatting import minor_units_to_decimal
 
-from .merchant_list import CaseFilters, case_list_for_merchant
+from .merchant_list import CaseFilters, case_page_for_merchant
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,23 @@ def csv_safe(value) -> str:
     return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 
+EXPORT_PAGE_SIZE = 500
+
+
+def _cases_in_pages(*, company_id: int, filters: CaseFilters) -> Iterator:
+    """Every matching case in list order, read a keyset page at a time: each page is one short
+    query, so memory stays bounded and no database cursor stays open between rows (a server-side
+    cursor would be left open by a download nobody reads to the end, until garbage collection
+    closed it at some unrelated later moment)."""
+    cursor = None
+    while True:
+        page = case_page_for_merchant(company_id=company_id, filters=filters, cursor=cursor, size=EXPORT_PAGE_SIZE)
+        yield from page.rows
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
 def case_export_rows(*, company_id: int, filters: CaseFilters, tz: tzinfo) -> Iterator[list[str]]:
     """Every case matching the filters (no page limit), in list order, read in chunks so that a
     large export streams with bounded memory. Times in ``tz`` with their offset."""
@@ -49,8 +66,7 @@ def case_export_rows(*, company_id: int, filters: CaseFilters, tz: tzinfo) -> It
         return timezone.localtime(moment, tz).isoformat(timespec="seconds") if moment else ""
 
     yield CSV_HEADER
-    cases = case_list_for_merchant(company_id=company_id, filters=filters)
-    for case in cases.iterator(chunk_size=500):
+    for case in _cases_in_pages(company_id=company_id, filters=filters):
         payment = case.payment
         row = [
             case.pk,

@@ -117,11 +117,10 @@ def test_error_on_the_first_case_is_the_error_page_not_a_csv(merchant_client, co
 
 
 def test_failing_query_is_the_error_page_not_a_csv(merchant_client, company, cases, monkeypatch):
-    class LostConnection:
-        def iterator(self, chunk_size):
-            raise OperationalError("server closed the connection unexpectedly")
+    def lost_connection(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("cases.selectors.export.case_list_for_merchant", lambda **kwargs: LostConnection())
+    monkeypatch.setattr("cases.selectors.export.case_page_for_merchant", lost_connection)
 
     response = export(merchant_client, company)
 
@@ -150,3 +149,12 @@ def test_complete_export_has_no_mark_and_is_unchanged(merchant_client, company, 
 def test_export_without_cases_is_the_header_only(merchant_client, company):
     rows = csv_rows(export(merchant_client, company))
     assert rows == [CSV_HEADER]
+
+
+def test_export_longer_than_one_page_has_every_case_once_in_list_order(merchant_client, company, cases, monkeypatch):
+    """The export reads the list a keyset page at a time: with pages of 2, every case still comes
+    once, in the list's order."""
+    monkeypatch.setattr("cases.selectors.export.EXPORT_PAGE_SIZE", 2)
+    body = b"".join(export(merchant_client, company).streaming_content)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [int(row[0]) for row in rows[1:]] == [case.pk for case in cases]

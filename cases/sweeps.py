@@ -41,7 +41,7 @@ from .expiry_rules import REMINDED_PARTY, REMINDER_WINDOW, RULE_BY_STATUS, SET_B
 from .models import Case, CaseEvent, Visibility
 from .services.base import events_append_bulk, system_event
 from .services.deadlines import case_expire
-from .services.settlement import refunds_request_for_cases, refunds_send
+from .services.settlement import refunds_request_for_cases, refunds_send_claimed
 
 log = logging.getLogger(__name__)
 # The reminder is a timeline row only the reminded side sees.
@@ -139,18 +139,18 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
                 now=now,
             )
             events_append_bulk(template=event, case_ids=ids, outcome=rule.outcome)
-            refund_ids = (
-                refunds_request_for_cases(case_ids=ids, state=rule.to_status, now=now) if rule.settles_refund else []
+            refunds = (
+                refunds_request_for_cases(case_ids=ids, state=rule.to_status, now=now) if rule.settles_refund else None
             )
     except _ChangedUnderUs as changed:
         log.warning("Deadline sweep: %s; redoing them one by one", changed)
         redone = sum(1 for case_id in changed.case_ids if case_expire(case=case_id, now=now, only=(rule,)))
         return len(changed.case_ids), redone
-    if refund_ids:
+    if refunds is not None and refunds.orders:
         # After commit, outside any lock: the processor is asked for the whole batch concurrently
-        # and the answers are recorded set-based. A crash here leaves the refunds requested and
-        # due, and the refund task sends them with the same keys.
-        refunds_send(refund_ids=refund_ids, now=now)
+        # and the answers are recorded set-based. The refunds were born held by this sweep; if it
+        # dies here, they fall due when the hold ends and the refund task sends them, same keys.
+        refunds_send_claimed(claim=refunds, now=now)
     return len(ids), len(ids)
 
 

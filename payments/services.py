@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, F, Q, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from resolution_center.exceptions import ApplicationError
@@ -18,9 +18,12 @@ from .models import ActorKind, BalanceCredit, Company, Membership, Payment, Refu
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
+REFUND_KEY_PREFIX, REFUND_KEY_SUFFIX = "case-", "-refund"
+
+
 def refund_idempotency_key(*, case_id: int) -> str:
     """Deterministic, so every retry or racing worker for one case collides on the same key."""
-    return f"case-{case_id}-refund"
+    return f"{REFUND_KEY_PREFIX}{case_id}{REFUND_KEY_SUFFIX}"
 
 
 def credit_idempotency_key(*, case_id: int) -> str:
@@ -64,6 +67,16 @@ REFUND_RETRY_DELAYS = (
     timedelta(hours=24),
 )
 REFUND_MAX_ATTEMPTS = len(REFUND_RETRY_DELAYS) + 1
+
+
+def commit_without_waiting_for_disk() -> None:
+    """PostgreSQL: this transaction's COMMIT returns before its WAL is on disk (SET LOCAL: this
+    transaction only). For writes a crash of the database server may lose without harm, because
+    they are redone: a lost claim is claimed again, a lost record of a processor's answer makes the
+    refund due again and the processor answers its key the same way."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def refund_lease() -> timedelta:
@@ -159,59 +172,89 @@ class RefundOfCase:
     initiated_by_id: int | None
 
 
-def refunds_request_rest(*, refunds: list[RefundOfCase], now: datetime) -> dict[int, int]:
+def refunds_request_rest(*, refunds: list[RefundOfCase], now: datetime) -> tuple[dict[int, int], "RefundClaim"]:
     """Request, for many cases at once, the refund of what is left of each case's payment (the
     sweep's batch; the caller's transaction holds the cases). Set-based: one locking read of the
     payments, one INSERT of the refund rows, one UPDATE reserving the money.
 
-    Returns {case id: refund id} for the cases that had something left to refund; a case whose
-    payment was already refunded in full gets no row. A case already refunded keeps its refund
-    (the key and the one-per-case constraint are the same as ``refund_request``'s).
+    Returns {case id: refund id} for the cases that had something left to refund (a case whose
+    payment was already refunded in full gets no row; a case already refunded keeps its refund:
+    the key and the one-per-case constraint are ``refund_request``'s), and the claim on the new
+    refunds: they are born held by the caller, who sends them after commit
+    (``refund_processor_answers``); if it never does, they fall due when the lease ends.
     """
+    claim = RefundClaim(
+        token=secrets.token_hex(16), until=now + refund_lease(), orders={}, status_before={}, attempts={}
+    )
     if not refunds:
-        return {}
+        return {}, claim
     payment_ids = sorted({item.payment_id for item in refunds})
     # Locked in id order, like every other writer of payments, so batches never deadlock.
-    payments = {
-        row["pk"]: row
-        for row in Payment.objects.select_for_update()
-        .filter(pk__in=payment_ids)
-        .order_by("pk")
-        .values("pk", "amount_cents", "refunded_cents", "currency")
-    }
-    already = set(
-        Refund.objects.filter(case_id__in=[item.case_id for item in refunds]).values_list("case_id", flat=True)
-    )
-    rows = []
-    for item in refunds:
-        payment = payments[item.payment_id]
-        left = payment["amount_cents"] - payment["refunded_cents"]
-        if item.case_id in already or left <= 0:
-            continue
-        rows.append(
-            Refund(
-                payment_id=item.payment_id,
-                case_id=item.case_id,
-                amount_cents=left,
-                currency=payment["currency"],
-                idempotency_key=refund_idempotency_key(case_id=item.case_id),
-                initiated_by_kind=item.initiated_by_kind,
-                initiated_by_id=item.initiated_by_id,
-                created_at=now,
-                next_attempt_at=now,
-            )
+    list(Payment.objects.select_for_update().filter(pk__in=payment_ids).order_by("pk").values_list("pk", flat=True))
+    case_ids = [item.case_id for item in refunds]
+    already = set(Refund.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    wanted = [item for item in refunds if item.case_id not in already]
+    if not wanted:
+        return {}, claim
+    # One INSERT … SELECT: the amount (what is left) and the currency come from the locked payment
+    # rows, the key is refund_idempotency_key's, spelled in SQL; no model object per refund.
+    quote = connection.ops.quote_name
+    when = connection.ops.adapt_datetimefield_value(now)
+    columns = [
+        [item.case_id for item in wanted],
+        [item.payment_id for item in wanted],
+        [item.initiated_by_id for item in wanted],
+        [item.initiated_by_kind for item in wanted],
+    ]
+    if connection.vendor == "postgresql":
+        # Four array parameters, whatever the batch size (psycopg parses a statement's text per
+        # placeholder: thousands of them cost more than the INSERT).
+        wanted_rows = "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[])"
+        params = columns
+    else:
+        wanted_rows = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(wanted))
+        params = [value for row in zip(*columns, strict=True) for value in row]
+    sql = f"""
+        WITH wanted (case_id, payment_id, initiated_by_id, initiated_by_kind) AS ({wanted_rows})
+        INSERT INTO {quote(Refund._meta.db_table)} (
+            payment_id, case_id, amount_cents, currency, idempotency_key, processor_reference, status,
+            initiated_by_kind, initiated_by_id, created_at, attempts, next_attempt_at, claim_token,
+            last_attempt_at, failure_message, succeeded_at, key_generation
         )
-        # A case holds its payment alone (one case per payment), so the rest is reserved whole.
-        payment["refunded_cents"] = payment["amount_cents"]
-    if not rows:
-        return {}
-    Refund.objects.bulk_create(rows)
+        SELECT p.id, w.case_id, p.amount_cents - p.refunded_cents, p.currency,
+               %s || CAST(w.case_id AS TEXT) || %s, '', %s,
+               w.initiated_by_kind, w.initiated_by_id, %s, 1, %s, %s,
+               %s, '', NULL, 0
+        FROM wanted w JOIN {quote(Payment._meta.db_table)} p ON p.id = w.payment_id
+        WHERE p.amount_cents > p.refunded_cents
+    """
+    until = connection.ops.adapt_datetimefield_value(claim.until)
+    params += [REFUND_KEY_PREFIX, REFUND_KEY_SUFFIX, Refund.Status.REQUESTED, when, until, claim.token, when]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    made = list(
+        Refund.objects.filter(claim_token=claim.token).values(
+            "case_id", "pk", "payment_id", "amount_cents", "currency", "idempotency_key"
+        )
+    )
+    if not made:
+        return {}, claim
+    # A case holds its payment alone (one case per payment), so the rest is reserved whole.
     reserved = Payment.objects.filter(
-        pk__in=[row.payment_id for row in rows], refunded_cents__lt=F("amount_cents")
+        pk__in=[row["payment_id"] for row in made], refunded_cents__lt=F("amount_cents")
     ).update(refunded_cents=F("amount_cents"))
-    if reserved != len(rows):
+    if reserved != len(made):
         raise ApplicationError("A payment changed while its refund was being requested; nothing was requested.")
-    return dict(Refund.objects.filter(case_id__in=[row.case_id for row in rows]).values_list("case_id", "pk"))
+    for row in made:
+        claim.orders[row["pk"]] = RefundOrder(
+            payment_id=row["payment_id"],
+            amount_cents=row["amount_cents"],
+            currency=row["currency"],
+            idempotency_key=row["idempotency_key"],
+        )
+        claim.status_before[row["pk"]] = Refund.Status.REQUESTED
+        claim.attempts[row["pk"]] = 1
+    return {row["case_id"]: row["pk"] for row in made}, claim
 
 
 @dataclass(frozen=True)
@@ -248,6 +291,7 @@ def refund_claim(*, refund_ids: list[int], now: datetime) -> RefundClaim:
     # just requested is sent at once whatever the clock of the code that requested it said.
     free = Q(claim_token="") | Q(next_attempt_at__lte=now)
     with transaction.atomic():
+        commit_without_waiting_for_disk()
         Refund.objects.filter(free, pk__in=refund_ids).exclude(status=Refund.Status.SUCCEEDED).update(
             claim_token=token,
             next_attempt_at=until,
@@ -296,6 +340,7 @@ def refund_record(
     way, so a worker whose lease ran out is still right); a refusal or a missing answer only by
     the claim's holder, so a slow worker cannot undo a later worker's success.
     """
+    commit_without_waiting_for_disk()
     record = RefundRecord(succeeded=[], newly_failed=[], waiting=[])
     references = {
         refund_id: answer.processor_reference
@@ -303,19 +348,17 @@ def refund_record(
         if isinstance(answer, RefundResult) and answer.succeeded
     }
     if references:
-        settled = Refund.objects.filter(pk__in=list(references)).exclude(status=Refund.Status.SUCCEEDED)
-        won = list(settled.values_list("pk", flat=True))
+        # Locked: the rows this worker finds unsettled are the ones it settles and writes timeline
+        # rows for; a second worker recording the same success waits, then finds none.
+        won = list(
+            Refund.objects.select_for_update()
+            .filter(pk__in=list(references))
+            .exclude(status=Refund.Status.SUCCEEDED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         if won:
-            Refund.objects.filter(pk__in=won).update(
-                status=Refund.Status.SUCCEEDED,
-                processor_reference=Case(
-                    *(When(pk=refund_id, then=Value(references[refund_id])) for refund_id in won),
-                    output_field=CharField(),
-                ),
-                succeeded_at=now,
-                next_attempt_at=None,
-                claim_token="",
-            )
+            _refunds_mark_succeeded(won=won, references=references, now=now)
         record.succeeded = won
     for refund_id, answer in answers.items():
         if refund_id in references:
@@ -345,6 +388,27 @@ def refund_record(
         else:
             record.waiting.append(refund_id)
     return record
+
+
+def _refunds_mark_succeeded(*, won: list[int], references: dict[int, str], now: datetime) -> None:
+    """Mark the refunds succeeded with their references in one statement. (Building a CASE with a
+    branch per refund through the ORM cost more than the writes themselves.)"""
+    table = connection.ops.quote_name(Refund._meta.db_table)
+    when = connection.ops.adapt_datetimefield_value(now)
+    settled = "status = %s, succeeded_at = %s, next_attempt_at = NULL, claim_token = ''"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two array parameters, whatever the batch size: no statement text that grows per row.
+            cursor.execute(
+                f"UPDATE {table} AS r SET {settled}, processor_reference = v.reference "
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, reference) WHERE r.id = v.id",
+                [Refund.Status.SUCCEEDED, when, won, [references[refund_id] for refund_id in won]],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {settled}, processor_reference = %s WHERE id = %s",
+                [(Refund.Status.SUCCEEDED, when, references[refund_id], refund_id) for refund_id in won],
+            )
 
 
 def refund_retry_now(*, refund: Refund, now: datetime | None = None) -> bool:

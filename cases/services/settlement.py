@@ -26,6 +26,7 @@ from django.db import transaction
 
 from payments.models import ActorKind, Payment, Refund
 from payments.services import (
+    RefundClaim,
     RefundOfCase,
     balance_credit_grant,
     credit_idempotency_key,
@@ -94,17 +95,18 @@ def refund_settle(*, case: Case, actor_kind: str, actor, now: datetime) -> None:
     refunds_send_after_commit([refund.pk])
 
 
-def refunds_request_for_cases(*, case_ids: list[int], state: str, now: datetime) -> list[int]:
+def refunds_request_for_cases(*, case_ids: list[int], state: str, now: datetime) -> RefundClaim:
     """The sweep's batch (reviewer refunds whose appeal window closed), set-based, in the caller's
-    transaction: the same rows ``refund_settle`` writes case by case. Returns the refund ids, for
-    the caller to send after commit. ``state`` is the one the cases are in (the move's target)."""
+    transaction: the same rows ``refund_settle`` writes case by case. Returns the claim on the new
+    refunds, for the caller to send after commit (``refunds_send_claimed``). ``state`` is the one
+    the cases are in (the move's target)."""
     cases = Case.objects.filter(pk__in=case_ids).values_list("pk", "payment_id", "decided_by_id")
     # The reviewer who decided the refund initiated it, whoever ends the appeal window.
     wanted = [
         RefundOfCase(case_id=pk, payment_id=payment_id, initiated_by_kind=ActorKind.REVIEWER, initiated_by_id=by)
         for pk, payment_id, by in cases
     ]
-    requested = refunds_request_rest(refunds=wanted, now=now)
+    requested, claim = refunds_request_rest(refunds=wanted, now=now)
 
     def event(action: str, note: str):
         return system_event(
@@ -116,7 +118,7 @@ def refunds_request_for_cases(*, case_ids: list[int], state: str, now: datetime)
     nothing_left = [case_id for case_id in case_ids if case_id not in requested]
     if nothing_left:
         events_append_bulk(template=event(Action.REFUND_ISSUED, NOTHING_LEFT_NOTE), case_ids=nothing_left)
-    return list(requested.values())
+    return claim
 
 
 @dataclass
@@ -137,7 +139,16 @@ def refunds_send(*, refund_ids: list[int], now: datetime | None = None) -> Refun
     if _inside_a_transaction():
         raise RuntimeError("refunds_send calls the payment processor: run it after the transaction commits.")
     claim = refund_claim(refund_ids=list(refund_ids), now=now_or(now))
-    result = RefundsSent(skipped=len(set(refund_ids)) - len(claim.orders))
+    result = refunds_send_claimed(claim=claim, now=now)
+    result.skipped += len(set(refund_ids)) - len(claim.orders)
+    return result
+
+
+def refunds_send_claimed(*, claim: RefundClaim, now: datetime | None = None) -> RefundsSent:
+    """Send the refunds this worker holds (``claim``) and record the answers; outside any transaction."""
+    if _inside_a_transaction():
+        raise RuntimeError("refunds_send calls the payment processor: run it after the transaction commits.")
+    result = RefundsSent()
     if not claim.orders:
         return result
     answers = refund_processor_answers(claim)
@@ -171,7 +182,7 @@ def refunds_send(*, refund_ids: list[int], now: datetime | None = None) -> Refun
         log.warning("Refund %s not sent yet: %s", refund_id, _why(answers[refund_id]))
     result.sent = len(record.succeeded)
     result.delayed = len(record.newly_failed) + len(record.waiting)
-    result.skipped += len(claim.orders) - len(record.succeeded) - result.delayed
+    result.skipped = len(claim.orders) - len(record.succeeded) - result.delayed
     return result
 
 

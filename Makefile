@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format reset bench
+.PHONY: install run test lint format reset bench bench-refunds
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ reset:
 # DATABASE_URL=postgres://…/bench for PostgreSQL (a database of its own); BENCH_SCALE=0.05 for a quick run.
 bench: install
 	$(PY) bench/run.py
+
+# Only the sweep's refund row (bench/refund_rate.py), on the dataset make bench generated.
+bench-refunds: install
+	$(PY) -m bench.refund_rate

@@ -181,7 +181,8 @@ def refund_lines(refunds, *, viewer: str, now: datetime) -> list[RefundLine]:
             )
         else:
             headline = f"{amount} refund delayed"
-            why = f"The payment processor said: “{refund.failure_message}”. " if refund.failure_message else ""
+            said = refund.failure_message.strip().rstrip(".")
+            why = f"The payment processor said: “{said}”. " if said else ""
             if refund.waits_for_a_reviewer:
                 then = "The automatic attempts ran out; the platform's reviewers will retry it."
             else:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from payments.models import ActorKind, Membership
+from payments.models import ActorKind, Membership, Refund
 from payments.selectors import companies_for_merchant
 from payments.services import company_auto_refund_update
 from resolution_center.exceptions import ApplicationError, http_status_for
@@ -239,6 +239,8 @@ def _case_page(request, membership, case, *, forms: dict | None = None, error: s
         "entries": case_timeline_entries(case=case, viewer=ActorKind.MERCHANT, user=request.user, refunds=refunds),
         "history": payment_history_for_customer(company_id=case.company_id, customer_id=case.customer_id),
         "refunds": refund_lines(refunds, viewer=ActorKind.MERCHANT, now=timezone.now()),
+        # What has reached the customer; refunds on their way are listed under it.
+        "refunded_sent_cents": sum(r.amount_cents for r in refunds if r.status == Refund.Status.SUCCEEDED),
         "message_form": forms.get("message") or CaseMessageForm(),
         "request_info_form": forms.get("request_info") or CaseRequestInfoForm(),
         "accept_form": forms.get("accept") or CaseAcceptForm(),

@@ -85,7 +85,7 @@ def test_a_refused_refund_shows_the_merchant_the_processors_reason_and_the_next_
     refund = Refund.objects.get(case=case)
     page = signed_in.get(case_url(case)).content.decode()
     assert "The $50.00 refund is delayed." in page
-    assert "The payment processor said: “Insufficient funds in the merchant account.”" in page
+    assert "The payment processor said: “Insufficient funds in the merchant account”" in page
     assert "Next attempt" in page
 
     settings.REFUND_GATEWAY = "payments.gateways.DatabaseRefundGateway"

@@ -192,6 +192,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def decide_appeal(self):
         pass
 
+    # The merchant gives up at any stage, also while reviewers hold the case or after a denial.
+    @transition(field=status, source=ACTIVE_STATES, target=S.FINAL)
+    def refund_in_full(self):
+        pass
+
 
 class Visibility(models.TextChoices):
     EVERYONE = "everyone", "Customer and merchant"
@@ -210,6 +215,7 @@ class CaseEvent(models.Model):
         MESSAGE = "message", "Message"
         FILE = "file", "File attached"
         ACCEPTED = "accepted", "Accepted by the merchant"
+        REFUNDED_IN_FULL = "refunded_in_full", "Refunded in full by the merchant"
         DENIED = "denied", "Denied"
         WITHDRAWN = "withdrawn", "Withdrawn by the customer"
         AUTO_REFUNDED = "auto_refunded", "Refunded automatically"

@@ -33,6 +33,7 @@ S = CaseStatus
 
 class CaseAction(StrEnum):
     ACCEPT = "accept"
+    REFUND_IN_FULL = "refund_in_full"
     DENY = "deny"
     REQUEST_INFO = "request_info"
     REPLY = "reply"
@@ -48,6 +49,7 @@ class CaseAction(StrEnum):
 # What each action is called in a refusal ("… so you can no longer <doing>").
 DOING = {
     CaseAction.ACCEPT: "accept it",
+    CaseAction.REFUND_IN_FULL: "refund it in full",
     CaseAction.DENY: "deny it",
     CaseAction.REQUEST_INFO: "request more information",
     CaseAction.REPLY: "reply to an information request",
@@ -198,6 +200,18 @@ def _answer(action: CaseAction, case: Case, person: _Person, now: datetime) -> C
     return _yes(action)
 
 
+def _refund_in_full(case: Case, person: _Person) -> CaseActionAnswer:
+    """The merchant gives up and refunds what is left, at any stage until the case is final: no clock
+    stops them (a passed deadline only means the case is about to move on without them)."""
+    action = CaseAction.REFUND_IN_FULL
+    refused = _merchant_only(action, case, person, "refund this case in full")
+    if refused:
+        return refused
+    if case.status == S.FINAL:
+        return _wrong_state(action, case)
+    return _yes(action)
+
+
 def _request_info(case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
     action = CaseAction.REQUEST_INFO
     refused = _merchant_only(action, case, person, "request more information")
@@ -297,6 +311,8 @@ def _ask_party(case: Case, person: _Person) -> CaseActionAnswer:
 def _answer_for(action: CaseAction, case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
     if action in (CaseAction.ACCEPT, CaseAction.DENY):
         return _answer(action, case, person, now)
+    if action == CaseAction.REFUND_IN_FULL:
+        return _refund_in_full(case, person)
     if action == CaseAction.REQUEST_INFO:
         return _request_info(case, person, now)
     if action == CaseAction.REPLY:

@@ -11,6 +11,7 @@ from datetime import datetime
 from cases.expiry_rules import REMINDER_WINDOW, RULE_BY_STATUS
 from cases.models import CaseEvent, CaseOutcome, CaseReason, CaseStatus
 from payments.models import ActorKind
+from resolution_center.formatting import format_money
 
 from .models import NotificationKind as Kind
 
@@ -39,6 +40,9 @@ class CaseFacts:
     outcome: str
     deadline: datetime | None
     appealed_by_kind: str
+    # What was left of the payment to refund when the event was recorded (before any refund it starts).
+    amount_left_cents: int = 0
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,17 @@ def _accepted(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
         "your refund was accepted",
         f"{f.company_name} accepted your request and refunded the payment.{_quote(e.note)}",
         "Nothing more to do: the money goes back to the way you paid. The case is closed.",
+    )
+
+
+def _refunded_in_full(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    # Nothing left when the payment was already refunded another way: no "$0.00" to read.
+    amount = format_money(f.amount_left_cents, f.currency) if f.amount_left_cents > 0 else ""
+    to = f": {amount} to your original payment method" if amount else ""
+    return (
+        "you are refunded in full",
+        f"{f.company_name} refunded you in full{to}.{_quote(e.note)}",
+        "Nothing more to do: the money is on its way back to the way you paid. The case is closed.",
     )
 
 
@@ -273,6 +288,7 @@ COMPOSERS = {
     Kind.INFO_REQUESTED: _info_requested,
     Kind.REPLIED: _replied,
     Kind.ACCEPTED: _accepted,
+    Kind.REFUNDED_IN_FULL: _refunded_in_full,
     Kind.DENIED: _denied,
     Kind.WITHDRAWN: _withdrawn,
     Kind.AUTO_REFUNDED: _auto_refunded,

@@ -27,6 +27,7 @@ _NOTIFYING_ACTIONS = (
     CaseEvent.Action.INFO_REQUESTED,
     CaseEvent.Action.REPLIED,
     CaseEvent.Action.ACCEPTED,
+    CaseEvent.Action.REFUNDED_IN_FULL,
     CaseEvent.Action.DENIED,
     CaseEvent.Action.WITHDRAWN,
     CaseEvent.Action.AUTO_REFUNDED,

@@ -50,6 +50,19 @@ class CaseAcceptForm(SubmissionForm):
     )
 
 
+class CaseRefundInFullForm(SubmissionForm):
+    note = forms.CharField(
+        label="Note to the customer",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=MAX_MESSAGE,
+        required=False,
+    )
+    confirm = forms.BooleanField(
+        label="I understand the customer is refunded in full now, the case closes and this cannot be undone.",
+        error_messages={"required": "Please tick the box to confirm the refund; it cannot be undone."},
+    )
+
+
 class CaseDenyForm(SubmissionForm):
     note = forms.CharField(
         label="Why you deny the refund (the customer sees this)",

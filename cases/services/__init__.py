@@ -10,7 +10,7 @@ and the durations in settings. Notifications are recorded in the same transactio
 notifications app, which listens to cases.signals.
 """
 
-from .answers import case_accept, case_deny, case_request_info
+from .answers import case_accept, case_deny, case_refund_in_full, case_request_info
 from .appeals import case_appeal, case_appeal_waive
 from .base import MAX_DESCRIPTION, MAX_MESSAGE
 from .customer import case_reply, case_withdraw
@@ -41,6 +41,7 @@ __all__ = [
     "case_message_post",
     "case_open",
     "case_open_refusal",
+    "case_refund_in_full",
     "case_reply",
     "case_request_info",
     "case_reviewer_info_request",

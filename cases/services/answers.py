@@ -1,4 +1,5 @@
-"""The merchant's answers: request more information, accept (refund now), deny."""
+"""The merchant's answers: request more information, accept (refund now), deny, and refund in full
+at any stage."""
 
 from datetime import datetime
 
@@ -40,21 +41,23 @@ def case_request_info(*, case: Case | int, actor, message: str, files=None, now:
     return case
 
 
-@transaction.atomic
-def case_accept(*, case: Case | int, actor, note: str = "", now: datetime | None = None) -> Case:
-    """The merchant accepts: what is left of the payment is refunded now and the case closes."""
+def _merchant_refund_now(
+    *, case: Case | int, actor, note: str, now: datetime | None, action: CaseAction, transition: str, event: str
+) -> Case:
+    """The merchant refunds what is left of the payment now and the case closes as refunded, decided
+    by them: Accept on a case still waiting on an answer, Refund in full at any other stage too."""
     now = now_or(now)
     note = clean_text(note, what="a note", limit=MAX_MESSAGE, required=False)
     case = lock(case)
-    case_action_require(case=case, user=actor, action=CaseAction.ACCEPT, now=now)
+    case_action_require(case=case, user=actor, action=action, now=now)
     move(
         case,
-        "accept",
+        transition,
         actor_kind=ActorKind.MERCHANT,
         actor=actor,
-        action=Action.ACCEPTED,
+        action=event,
         now=now,
-        doing=DOING[CaseAction.ACCEPT],
+        doing=DOING[action],
         note=note,
         outcome=CaseOutcome.REFUNDED,
         decided_by_kind=ActorKind.MERCHANT,
@@ -62,6 +65,30 @@ def case_accept(*, case: Case | int, actor, note: str = "", now: datetime | None
     )
     refund_settle(case=case, actor_kind=ActorKind.MERCHANT, actor=actor, now=now)
     return case
+
+
+@transaction.atomic
+def case_accept(*, case: Case | int, actor, note: str = "", now: datetime | None = None) -> Case:
+    """The merchant accepts: what is left of the payment is refunded now and the case closes."""
+    return _merchant_refund_now(
+        case=case, actor=actor, note=note, now=now, action=CaseAction.ACCEPT, transition="accept", event=Action.ACCEPTED
+    )
+
+
+@transaction.atomic
+def case_refund_in_full(*, case: Case | int, actor, note: str = "", now: datetime | None = None) -> Case:
+    """The merchant gives up at any stage before the case is final (also while reviewers hold it or
+    after a decision): what is left of the payment is refunded now, the case closes as refunded and
+    leaves the reviewers' queue."""
+    return _merchant_refund_now(
+        case=case,
+        actor=actor,
+        note=note,
+        now=now,
+        action=CaseAction.REFUND_IN_FULL,
+        transition="refund_in_full",
+        event=Action.REFUNDED_IN_FULL,
+    )
 
 
 @transaction.atomic

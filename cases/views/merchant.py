@@ -33,6 +33,7 @@ from ..forms.merchant import (
     CaseDenyForm,
     CaseFilterForm,
     CaseMessageForm,
+    CaseRefundInFullForm,
     CaseRequestInfoForm,
     PaymentSearchForm,
     money_for_input,
@@ -245,6 +246,7 @@ def _case_page(request, membership, case, *, forms: dict | None = None, error: s
         "request_info_form": forms.get("request_info") or CaseRequestInfoForm(),
         "accept_form": forms.get("accept") or CaseAcceptForm(),
         "deny_form": forms.get("deny") or CaseDenyForm(),
+        "refund_in_full_form": forms.get("refund_in_full") or CaseRefundInFullForm(),
         "appeal_form": forms.get("appeal") or CaseAppealForm(),
         "waive_form": forms.get("waive") or CaseAppealWaiveForm(),
         "open_form": next(iter(forms), ""),
@@ -328,6 +330,19 @@ def case_accept(request, membership, case_id: int):
         form_class=CaseAcceptForm,
         act=lambda case, data: services.case_accept(case=case, actor=request.user, note=data["note"]),
         done="You accepted the case; the refund is on its way to the customer.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_refund_in_full(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="refund_in_full",
+        form_class=CaseRefundInFullForm,
+        act=lambda case, data: services.case_refund_in_full(case=case, actor=request.user, note=data["note"]),
+        done="You refunded the customer in full and the case is closed; the refund is on its way to the customer.",
     )
 
 

@@ -11,6 +11,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import F
 
 from cases.models import Case, CaseEvent
 from payments.models import ActorKind, Company, Membership, Payment, Product
@@ -52,6 +53,8 @@ def _facts_and_customers(case_ids: set[int]) -> tuple[dict[int, CaseFacts], dict
         "outcome",
         "next_deadline_at",
         "appealed_by_kind",
+        F("payment__amount_cents") - F("payment__refunded_cents"),
+        "payment__currency",
         "customer__email",
         "customer__is_active",
         "customer__preferences__resolution_center_emails",

@@ -22,6 +22,8 @@ _BY_ACTION = {
     Action.INFO_REQUESTED: (CUSTOMER,),
     Action.REPLIED: (MERCHANT,),
     Action.ACCEPTED: (CUSTOMER,),
+    # The merchant gave up; reviewers holding the case see it leave their queue, unnotified (above).
+    Action.REFUNDED_IN_FULL: (CUSTOMER,),
     Action.DENIED: (CUSTOMER,),
     Action.WITHDRAWN: (MERCHANT,),
     Action.AUTO_REFUNDED: BOTH,

@@ -66,19 +66,20 @@ ACTION_SOURCES = {
     "waive_appeal": {S.ACCEPTED, S.DENIED},
     "decide": {S.ESCALATED},
     "decide_appeal": {S.APPEALED},
+    "refund_in_full": set(S) - {S.FINAL},
 }
 # What each actor may ever do (another company's merchant: nothing to this case). Moves that keep the
 # case going come first, because Hypothesis favours the first choices while it explores and shrinks.
 ACTOR_ACTIONS = {
     "customer": ["message", "reply", "appeal", "withdraw", "waive_appeal"],
-    "merchant": ["message", "request_info", "deny", "appeal", "accept", "waive_appeal"],
+    "merchant": ["message", "request_info", "deny", "appeal", "accept", "waive_appeal", "refund_in_full"],
     "reviewer": ["message", "decide", "decide_appeal"],
     "other_merchant": [],
 }
 # Decided (cases/policy.py): while a request for information waits on the customer, their words go
 # through Reply (which answers it); a plain message is refused.
 ANSWERED_WITH_REPLY = {("customer", "message", S.INFO_REQUESTED)}
-CLOSES_THE_CASE = {"accept", "withdraw", "waive_appeal"}
+CLOSES_THE_CASE = {"accept", "withdraw", "waive_appeal", "refund_in_full"}
 WHO = ["merchant", "customer", "clock", "reviewer", "other_merchant"]
 # The worlds: the sweep moves the first one's cases, case_expire the second one's.
 SWEPT, PER_CASE = 0, 1
@@ -275,6 +276,13 @@ class CaseLifecycle(RuleBasedStateMachine):
         elif name == "accept":
             allowed = actor == "merchant" and status in UNDECIDED
             if self._attempt(allowed, actor, lambda case, user: services.case_accept(case=case, actor=user, now=now)):
+                self._moved(S.FINAL, outcome="refunded")
+        elif name == "refund_in_full":
+            # DOMAIN.md, "Refund in full at any stage": the merchant, in any state but final.
+            allowed = actor == "merchant" and status != S.FINAL
+            if self._attempt(
+                allowed, actor, lambda case, user: services.case_refund_in_full(case=case, actor=user, now=now)
+            ):
                 self._moved(S.FINAL, outcome="refunded")
         elif name == "deny":
             allowed = actor == "merchant" and status in UNDECIDED

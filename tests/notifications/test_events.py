@@ -12,7 +12,14 @@ from cases import services, sweeps
 from cases.models import CaseStatus, Visibility
 from notifications.models import EmailStatus, NotificationKind
 from payments.models import Membership
-from tests.factories import CompanyFactory, PaymentFactory, UserFactory, case_in_state, merchant_of
+from tests.factories import (
+    CompanyFactory,
+    MembershipFactory,
+    PaymentFactory,
+    UserFactory,
+    case_in_state,
+    merchant_of,
+)
 
 from .conftest import START, html_of, prefer, text_of
 
@@ -145,6 +152,33 @@ def test_merchant_accept_notifies_the_customer_of_the_refund_without_deadline(ac
     text = text_of(only_email(outcome, scene.customer))
     assert "accepted your request and refunded the payment" in text
     assert "Deadline:" not in text
+
+
+def test_merchant_refund_in_full_of_an_escalated_case_tells_only_the_customer_the_amount(act):
+    """Refunding in full while reviewers hold the case: the customer hears which company refunded
+    them, how much and where it goes, with the merchant's note and no deadline; the merchant's team
+    and the reviewers are not notified."""
+    scene = case_in_state("escalated", now=START)
+    company = scene.case.company
+    MembershipFactory(company=company, role=Membership.Role.SUPPORT)
+
+    outcome = act(
+        lambda: services.case_refund_in_full(
+            case=scene.case, actor=scene.merchant, note="Sorry for the trouble.", now=scene.later(hours=1)
+        )
+    )
+
+    assert outcome.recipients == {scene.customer.pk}
+    assert {n.kind for n in outcome.notifications} == {NotificationKind.REFUNDED_IN_FULL}
+    message = only_email(outcome, scene.customer)
+    assert message.subject.startswith(f"Case #{scene.case.pk}")
+    assert "you are refunded in full" in message.subject
+    text = text_of(message)
+    assert f"{company.name} refunded you in full: $50.00 to your original payment method." in text
+    assert "“Sorry for the trouble.”" in text
+    assert "Nothing more to do" in text
+    assert "Deadline:" not in text
+    assert customer_link(scene.case) in text
 
 
 def test_merchant_deny_notifies_the_customer_with_the_appeal_deadline(act):

@@ -154,6 +154,8 @@ def expected_answers(state: State, clock: str, role: str) -> dict[CaseAction, st
     return {
         A.ACCEPT: rule(person_ok=party == MERCHANT, moment_ok=answerable and not late),
         A.DENY: rule(person_ok=party == MERCHANT, moment_ok=answerable and not late),
+        # "Refund in full at any stage": until the case is final, whatever the state or the clock.
+        A.REFUND_IN_FULL: rule(person_ok=party == MERCHANT, moment_ok=status != S.FINAL),
         A.REQUEST_INFO: rule(
             person_ok=party == MERCHANT,
             moment_ok=status == S.OPEN and not late and state.info_requests_used < MAX_INFO_REQUESTS,
@@ -278,6 +280,7 @@ def test_table_covers_every_action_allowed_and_refused_both_ways():
 SERVICE_CALLS = {
     A.ACCEPT: lambda **kw: services.case_accept(note="Sorry about that.", **kw),
     A.DENY: lambda **kw: services.case_deny(note="It was delivered.", **kw),
+    A.REFUND_IN_FULL: lambda **kw: services.case_refund_in_full(note="We give up.", **kw),
     A.REQUEST_INFO: lambda **kw: services.case_request_info(message="A photo, please.", **kw),
     A.REPLY: lambda **kw: services.case_reply(message="Here it is.", **kw),
     A.MESSAGE: lambda **kw: services.case_message_post(body="Any news?", **kw),
@@ -349,6 +352,7 @@ def _form_urls(case: Case) -> dict[str, tuple[str, CaseAction]]:
         ("customer", A.WAIVE_APPEAL): reverse("cases:case-appeal-waive", args=ids),
         ("merchant", A.ACCEPT): reverse("merchant:case-accept", args=merchant_ids),
         ("merchant", A.DENY): reverse("merchant:case-deny", args=merchant_ids),
+        ("merchant", A.REFUND_IN_FULL): reverse("merchant:case-refund-in-full", args=merchant_ids),
         ("merchant", A.REQUEST_INFO): reverse("merchant:case-request-info", args=merchant_ids),
         ("merchant", A.MESSAGE): reverse("merchant:case-message", args=merchant_ids),
         ("merchant", A.APPEAL): reverse("merchant:case-appeal", args=merchant_ids),

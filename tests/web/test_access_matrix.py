@@ -103,6 +103,7 @@ MERCHANT_ENDPOINTS = [
     *merchant_action("merchant:case-request-info"),
     *merchant_action("merchant:case-accept"),
     *merchant_action("merchant:case-deny"),
+    *merchant_action("merchant:case-refund-in-full"),
     *merchant_action("merchant:case-appeal"),
     *merchant_action("merchant:case-appeal-waive"),
 ]

@@ -218,6 +218,45 @@ def test_accept_decision_of_reviewer_refund_makes_it_final(signed_in, company, r
     assert Refund.objects.filter(case=case).count() == 1
 
 
+def _escalated_case(company):
+    case = open_case(company, now=timezone.now() - timedelta(days=8))
+    services.case_escalate_overdue(case=case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ESCALATED
+    return case
+
+
+def test_refund_in_full_without_confirmation_is_refused_keeping_the_note(signed_in, company):
+    """Refund in full without ticking "cannot be undone" is a 400 that says why, with the typed note
+    still in the box; the case stays with the reviewers and no money moves."""
+    case = _escalated_case(company)
+    response = signed_in.post(action_url("refund-in-full", case), {"note": "We give up, sorry."})
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "Please tick the box to confirm the refund; it cannot be undone." in text
+    assert "We give up, sorry.</textarea>" in text
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ESCALATED
+    assert not Refund.objects.filter(case=case).exists()
+
+
+def test_refund_in_full_of_an_escalated_case_closes_it_as_refunded(signed_in, company):
+    """The escalated case page offers "Refund $50.00 now"; confirmed, it refunds once, closes the case
+    as refunded and says the refund is on its way to the customer."""
+    case = _escalated_case(company)
+    assert "Refund $50.00 now" in signed_in.get(case_url(case)).content.decode()
+
+    response = signed_in.post(action_url("refund-in-full", case), {"confirm": "on", "note": "We give up."})
+
+    assert response.status_code == 302 and response["Location"] == case_url(case)
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == (CaseStatus.FINAL, "refunded")
+    assert Refund.objects.filter(case=case).count() == 1
+    page = signed_in.get(case_url(case)).content.decode()
+    assert "You refunded the customer in full and the case is closed; the refund is on its way to the customer." in page
+    assert "Refund $50.00 now" not in page
+
+
 # --- the open resolutions count ----------------------------------------------------------------
 
 
@@ -346,7 +385,9 @@ def test_same_form_sent_twice_acts_once(signed_in, company):
     assert Message.objects.filter(case=case, body="Photo?").count() == 1
 
 
-@pytest.mark.parametrize("name", ["message", "request-info", "accept", "deny", "appeal", "appeal-waive"])
+@pytest.mark.parametrize(
+    "name", ["message", "request-info", "accept", "deny", "appeal", "appeal-waive", "refund-in-full"]
+)
 def test_action_by_get_is_405(signed_in, company, name):
     """State changes answer only to POST: a GET on an action URL is a 405 and changes nothing."""
     case = open_case(company)

@@ -503,11 +503,16 @@ class CaseLifecycle(RuleBasedStateMachine):
         """Every row one world wrote for its cases, by case, with ids and names made comparable."""
         people = world.people()
         cases, names = {}, {}
-        for row in Case.objects.filter(pk__in=case_ids).values():
+        rows = list(Case.objects.filter(pk__in=case_ids).values())
+        # One query for every case's product name (this invariant runs after every step).
+        products = dict(
+            Payment.objects.filter(pk__in=[row["payment_id"] for row in rows]).values_list("pk", "product__name")
+        )
+        for row in rows:
             pk = row.pop("id")
             names[pk] = {
                 f"#{pk}": "#N",
-                Payment.objects.get(pk=row["payment_id"]).product.name: "<product>",
+                products[row["payment_id"]]: "<product>",
                 world.company.name: "<company>",
             }
             assert row.pop("company_id") == world.company.pk

@@ -53,7 +53,9 @@ def test_open_payment_paid_121_days_ago_is_refused_with_the_date(company, custom
     assert_not_eligible(
         payment,
         customer,
-        f"Cases can only be opened within 120 days of a payment; this one was paid on {payment.paid_at:%d %b %Y}.",
+        # The day without a leading zero, as every date in the product reads ("1 Aug 2026").
+        f"Cases can only be opened within 120 days of a payment; this one was paid on "
+        f"{payment.paid_at.day} {payment.paid_at:%b %Y}.",
         now=now,
     )
 

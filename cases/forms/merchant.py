@@ -50,13 +50,9 @@ class CaseAcceptForm(SubmissionForm):
     )
 
 
-class CaseRefundInFullForm(SubmissionForm):
-    note = forms.CharField(
-        label="Note to the customer",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=MAX_MESSAGE,
-        required=False,
-    )
+class CaseRefundInFullForm(CaseAcceptForm):
+    """Accept's form (an optional note, a confirmation), with words for closing at any stage."""
+
     confirm = forms.BooleanField(
         label="I understand the customer is refunded in full now, the case closes and this cannot be undone.",
         error_messages={"required": "Please tick the box to confirm the refund; it cannot be undone."},

@@ -155,19 +155,22 @@ def refunds_send_claimed(*, claim: RefundClaim, now: datetime | None = None) -> 
     answered_at = now_or(now)
     with transaction.atomic():
         record = refund_record(claim=claim, answers=answers, now=answered_at)
-        case_of = dict(
-            Refund.objects.filter(pk__in=record.succeeded + record.newly_failed, case__isnull=False).values_list(
-                "pk", "case_id"
-            )
-        )
+        # Each recorded refund's case and its state, in one query (refunds outside a case have no row).
+        where = {
+            refund_id: (case_id, status)
+            for refund_id, case_id, status in Refund.objects.filter(
+                pk__in=record.succeeded + record.newly_failed, case__isnull=False
+            ).values_list("pk", "case_id", "case__status")
+        }
         for refund_ids_, action, note in (
             (record.succeeded, Action.REFUND_ISSUED, REFUND_SENT_NOTE),
             (record.newly_failed, Action.REFUND_FAILED, REFUND_DELAYED_NOTE),
         ):
             by_status: dict[str, list[int]] = {}
-            cases = Case.objects.filter(pk__in=[case_of[r] for r in refund_ids_ if r in case_of])
-            for case_id, status in cases.values_list("pk", "status"):
-                by_status.setdefault(status, []).append(case_id)
+            for refund_id in refund_ids_:
+                if refund_id in where:
+                    case_id, status = where[refund_id]
+                    by_status.setdefault(status, []).append(case_id)
             for status, case_ids in by_status.items():
                 template = system_event(
                     action=action,

@@ -30,6 +30,16 @@ class CaseReason(models.TextChoices):
     POOR_QUALITY = "poor_quality", "Poor quality"
 
 
+class DenialReason(models.TextChoices):
+    """Why the merchant denies (DOMAIN.md, "A denial says why"); the customer reads it at the top."""
+
+    DELIVERED_AS_DESCRIBED = "delivered_as_described", "Delivered as described"
+    USED_OR_CONSUMED = "used_or_consumed", "Used or consumed"
+    OUTSIDE_POLICY = "outside_policy", "Outside the refund policy"
+    REFUNDED_ELSEWHERE = "refunded_elsewhere", "Already refunded another way"
+    OTHER = "other", "Other"
+
+
 class CaseOutcome(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
     CREDITED = "credited", "Credited to balance"
@@ -78,6 +88,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
     appealed = models.BooleanField(default=False)
     appealed_by_kind = models.CharField(max_length=16, choices=ActorKind.choices, blank=True)
     auto_refunded = models.BooleanField(default=False)
+    # The merchant's reason for a denial (blank for denials by a reviewer or by the customer's silence).
+    # db_default keeps the benchmark's bulk writers, which list their columns, valid.
+    denial_reason = models.CharField(max_length=32, choices=DenialReason.choices, blank=True, db_default="")
+    # Partial refund offers made so far (at most MAX_OFFERS) and whether one waits on the customer;
+    # the offers themselves are CaseOffer rows. Kept on the case so the action policy needs no query.
+    offers_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    offer_pending = models.BooleanField(default=False, db_default=False)
     # The company's message at the time of the automatic refund (it may change later).
     auto_refund_message = models.TextField(blank=True)
 
@@ -88,6 +105,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="case_status_known"),
             models.CheckConstraint(condition=Q(reason__in=CaseReason.values), name="case_reason_known"),
             models.CheckConstraint(condition=Q(info_requests_count__lte=3), name="case_info_requests_le_3"),
+            models.CheckConstraint(condition=Q(offers_count__lte=2), name="case_offers_le_2"),
+            # An offer waits on the customer, so only an info-requested case can hold a pending one.
+            models.CheckConstraint(
+                condition=Q(offer_pending=False) | Q(status=CaseStatus.INFO_REQUESTED), name="case_offer_pending_waits"
+            ),
+            models.CheckConstraint(
+                condition=Q(denial_reason="") | Q(denial_reason__in=DenialReason.values),
+                name="case_denial_reason_known",
+            ),
             models.CheckConstraint(
                 condition=Q(status=CaseStatus.FINAL, outcome__in=CaseOutcome.values)
                 | (~Q(status=CaseStatus.FINAL) & Q(outcome="")),
@@ -192,10 +218,91 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def decide_appeal(self):
         pass
 
+    # A partial refund offer waits on the customer (DOMAIN.md, "Settling faster").
+    @transition(field=status, source=[S.OPEN, S.INFO_REQUESTED], target=S.INFO_REQUESTED)
+    def offer(self):
+        pass
+
+    @transition(field=status, source=S.INFO_REQUESTED, target=S.FINAL)
+    def accept_offer(self):
+        pass
+
+    @transition(field=status, source=S.INFO_REQUESTED, target=S.OPEN)
+    def decline_offer(self):
+        pass
+
     # The merchant gives up at any stage, also while reviewers hold the case or after a denial.
     @transition(field=status, source=ACTIVE_STATES, target=S.FINAL)
     def refund_in_full(self):
         pass
+
+
+class CaseOffer(models.Model):
+    """A partial refund the merchant offers (at most 2 a case). While pending, the case waits on the
+    customer (info_requested, reply_by); accepting refunds ``amount_cents`` through the refund path
+    once, declining reopens the case, and reply_by passing or a refund in full lapses it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the customer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        LAPSED = "lapsed", "Lapsed"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="offers")
+    amount_cents = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    message = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField()
+    # The customer's answer (or the moment it lapsed), and the customer's words when declining.
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["made_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="caseoffer_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "declined", "lapsed"]), name="caseoffer_status_known"
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="caseoffer_one_pending_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer #{self.pk} on case #{self.case_id}"
+
+
+class CasePolicySnapshot(models.Model):
+    """The company's refund policy and terms as they were when the case was opened (DOMAIN.md,
+    "Company policies"), for the reviewers; written once, only when the company had any."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="policy_snapshot")
+    refund_policy_text = models.TextField(blank=True)
+    refund_policy_url = models.URLField(max_length=500, blank=True)
+    terms_text = models.TextField(blank=True)
+    terms_url = models.URLField(max_length=500, blank=True)
+    taken_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Policies of case #{self.case_id} as opened"
+
+
+class CaseReadMark(models.Model):
+    """When a person last opened a case's page: the lists mark a case whose timeline has something
+    newer from someone else that the person may see (DOMAIN.md, "Messages reach people")."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="read_marks")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="casereadmark_once_per_case_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} saw case #{self.case_id} at {self.seen_at}"
 
 
 class Visibility(models.TextChoices):
@@ -225,6 +332,10 @@ class CaseEvent(models.Model):
         APPEALED = "appealed", "Appealed"
         APPEAL_WAIVED = "appeal_waived", "Appeal waived"
         FINALIZED = "finalized", "Decision became final"
+        OFFER_MADE = "offer_made", "Partial refund offered"
+        OFFER_ACCEPTED = "offer_accepted", "Offer accepted"
+        OFFER_DECLINED = "offer_declined", "Offer declined"
+        OFFER_LAPSED = "offer_lapsed", "Offer lapsed"
         REFUND_REQUESTED = "refund_requested", "Refund requested"
         REFUND_ISSUED = "refund_issued", "Refund sent"
         REFUND_FAILED = "refund_failed", "Refund delayed"

@@ -26,6 +26,10 @@ _NOTIFYING_ACTIONS = (
     CaseEvent.Action.OPENED,
     CaseEvent.Action.INFO_REQUESTED,
     CaseEvent.Action.REPLIED,
+    CaseEvent.Action.MESSAGE,
+    CaseEvent.Action.OFFER_MADE,
+    CaseEvent.Action.OFFER_ACCEPTED,
+    CaseEvent.Action.OFFER_DECLINED,
     CaseEvent.Action.ACCEPTED,
     CaseEvent.Action.REFUNDED_IN_FULL,
     CaseEvent.Action.DENIED,
@@ -49,6 +53,8 @@ NotificationKind = models.TextChoices(
 class EmailStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
     SENDING = "sending", "Being sent"
+    # A message's notice: emailed with the case's others in one email at most once an hour.
+    DIGEST = "digest", "Waiting for the hourly message email"
     SENT = "sent", "Sent"
     SKIPPED = "skipped", "Not emailed (emails off or no address)"
     FAILED = "failed", "Gave up after retries"
@@ -70,7 +76,9 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     # Which side of the case the recipient is on: decides the wording and the link.
-    party = models.CharField(max_length=16, choices=[("customer", "Customer"), ("merchant", "Merchant")])
+    party = models.CharField(
+        max_length=16, choices=[("customer", "Customer"), ("merchant", "Merchant"), ("reviewer", "Reviewer")]
+    )
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="notifications")
     event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)

@@ -16,6 +16,12 @@ class Company(models.Model):
     auto_refund_card_below_cents = models.PositiveBigIntegerField(default=0)
     auto_refund_paypal_below_cents = models.PositiveBigIntegerField(default=0)
     auto_refund_message = models.TextField(blank=True)
+    # The company's refund policy and terms (text and/or a link), shown on the claim form; each case
+    # keeps a snapshot of them as they were when it was opened (cases.CasePolicySnapshot).
+    refund_policy_text = models.TextField(blank=True, db_default="")
+    refund_policy_url = models.URLField(max_length=500, blank=True, db_default="")
+    terms_text = models.TextField(blank=True, db_default="")
+    terms_url = models.URLField(max_length=500, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -190,6 +190,11 @@ RESOLUTION = {
     "APPEAL_DAYS": 7,
     "ELIGIBILITY_DAYS": 120,
     "MAX_INFO_REQUESTS": 3,
+    # Partial refund offers a merchant may make on one case (the database holds it too).
+    "MAX_OFFERS": 2,
+    # A case's new messages are emailed to a person at most once per this many minutes (one email
+    # listing what arrived); the in-app notice is immediate.
+    "MESSAGE_EMAIL_MINUTES": 60,
     "MAX_FILES_PER_MESSAGE": 3,
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
     # Per person, over the last 24 hours (cases.attachments.attachments_quota_check).

@@ -21,7 +21,9 @@ def test_customer_sees_the_unread_count_opens_the_list_and_marks_all_read(new_pa
     """A customer whose case was denied sees "1" on Notifications in the header; the list says what
     happened and what to do next; after "Mark all as read" the count is gone."""
     scene = case_in_state("open")
-    services.case_deny(case=scene.case, actor=scene.merchant, note="The parcel was delivered.")
+    services.case_deny(
+        case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="The parcel was delivered."
+    )
     Notification.objects.filter(recipient=scene.customer, kind="opened").update(read_at=scene.now)
     page = new_page()
 

@@ -186,7 +186,11 @@ def test_merchant_deny_notifies_the_customer_with_the_appeal_deadline(act):
     scene = case_in_state("open", now=START)
     at = scene.later(hours=1)
 
-    outcome = act(lambda: services.case_deny(case=scene.case, actor=scene.merchant, note="It arrived.", now=at))
+    outcome = act(
+        lambda: services.case_deny(
+            case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="It arrived.", now=at
+        )
+    )
 
     assert outcome.recipients == {scene.customer.pk}
     text = text_of(only_email(outcome, scene.customer))

@@ -77,7 +77,9 @@ def test_timeline_full_flow_appends_exact_rows_for_each_step(open_case, customer
     case = open_case()
     services.case_request_info(case=case, actor=merchant, message="Photo of the box?")
     services.case_reply(case=case, actor=customer, message="Attached.")
-    services.case_deny(case=case, actor=merchant, note="The item matches its description.")
+    services.case_deny(
+        case=case, actor=merchant, reason="delivered_as_described", message="The item matches its description."
+    )
     services.case_appeal(case=case, actor=customer, statement="It does not.")
     services.case_decide_appeal(case=case, actor=reviewer_user, decision="refund", note="Refund it.")
     services.refunds_send_due()  # what runs after the decision commits

@@ -20,7 +20,7 @@ CASE_ACTIONS = {
     "case-message": {"body": "hello"},
     "case-request-info": {"message": "photo?"},
     "case-accept": {"confirm": "on"},
-    "case-deny": {"confirm": "on"},
+    "case-deny": {"confirm": "on", "reason": "delivered_as_described", "message": "no"},
     "case-appeal": {"statement": "no"},
     "case-appeal-waive": {"confirm": "on"},
 }

@@ -118,7 +118,10 @@ def test_deny_with_confirmation_sets_appeal_by_seven_days_later_and_shows_it(sig
     with time_machine.travel(denied_at, tick=False):
         signed_in.force_login(merchant)  # a session started at the frozen time, whatever today is
         case = open_case(company)
-        response = signed_in.post(action_url("deny", case), {"confirm": "on", "note": "Delivered on Monday."})
+        response = signed_in.post(
+            action_url("deny", case),
+            {"confirm": "on", "reason": "delivered_as_described", "message": "Delivered on Monday."},
+        )
         page = signed_in.get(response["Location"]).content.decode()
 
     assert settings.RESOLUTION["APPEAL_DAYS"] == 7
@@ -138,7 +141,7 @@ def test_deny_with_confirmation_sets_appeal_by_seven_days_later_and_shows_it(sig
 def test_deny_without_confirmation_is_refused(signed_in, company):
     """Deny needs the confirmation too."""
     case = open_case(company)
-    response = signed_in.post(action_url("deny", case), {"note": "x"})
+    response = signed_in.post(action_url("deny", case), {"reason": "delivered_as_described", "message": "x"})
     assert response.status_code == 400
     assert "Please tick the box to confirm the denial" in response.content.decode()
     case.refresh_from_db()

@@ -238,7 +238,7 @@ class CompanyPoliciesForm(forms.Form):
     them again: the link must be an http(s) address)."""
 
     refund_policy_text = forms.CharField(
-        label="Refund policy",
+        label="Refund policy text",
         required=False,
         max_length=POLICY_TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -252,7 +252,7 @@ class CompanyPoliciesForm(forms.Form):
         help_text="A web address starting with https:// (or http://).",
     )
     terms_text = forms.CharField(
-        label="Terms",
+        label="Terms text",
         required=False,
         max_length=POLICY_TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 6}),

@@ -91,7 +91,8 @@ def test_timeline_full_flow_appends_exact_rows_for_each_step(open_case, customer
         ("message", "info_requested", "info_requested", "merchant", merchant.pk, "Photo of the box?"),
         ("replied", "info_requested", "open", "customer", customer.pk, ""),
         ("message", "open", "open", "customer", customer.pk, "Attached."),
-        ("denied", "open", "denied", "merchant", merchant.pk, "The item matches its description."),
+        # The denial notes its reason; the merchant's message is a message row (issue 12 §3).
+        ("denied", "open", "denied", "merchant", merchant.pk, "Reason: Delivered as described."),
         ("appealed", "denied", "appealed", "customer", customer.pk, "It does not."),
         ("decided", "appealed", "final", "reviewer", reviewer_user.pk, "Refund it."),
         ("refund_requested", "final", "final", "system", None, REFUND_REQUESTED_NOTE),

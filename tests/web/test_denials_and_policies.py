@@ -308,7 +308,7 @@ def test_claim_form_shows_the_companys_policy_and_terms_before_sending(client, c
     html = client.get(reverse("cases:case-open", args=[payment_a.pk])).content.decode()
 
     section = re.search(r'<section class="claim-policies".*?</section>', html, re.S).group(0)
-    assert "Company X's refund policy and terms" in section
+    assert "Before you send it: the refund policy and terms of Company X" in section
     assert "Refunds within 30 days of purchase." in section
     assert "Courses are licensed to one person." in section
     assert 'href="https://acme.example/refunds"' in section and 'href="https://acme.example/terms"' in section

@@ -105,3 +105,45 @@ def test_owner_writes_policies_and_the_customer_reads_them_on_the_claim_form(new
         "href", "https://acme.example/terms"
     )
     screenshot(customer, "customer_claim_policies")
+
+
+def test_reviewer_reads_the_policies_the_case_was_opened_under(new_page, screenshot):
+    """Issue 12 §4: the admin case page shows the snapshot taken at opening, not the company's
+    policies as edited since, and the merchant's denial reason."""
+    from cases import services
+    from cases.reviewers import reviewers_group_ensure
+    from payments.services import company_policies_update
+    from tests.factories import CompanyFactory, PaymentFactory, merchant_of, reviewer
+
+    reviewers_group_ensure()  # an earlier transactional test may have emptied the tables
+    company = CompanyFactory(name="Acme Courses")
+    owner = merchant_of(company)
+    policies = {"refund_policy_url": "", "terms_text": ""}
+    company_policies_update(
+        company=company,
+        actor=owner,
+        refund_policy_text="Refunds within 30 days.\n\nCompleted courses are not refunded.",
+        terms_url="https://acme.example/terms",
+        **policies,
+    )
+    payment = PaymentFactory(company=company)
+    case = services.case_open(
+        customer=payment.customer, payment=payment, reason="not_as_described", description="Lessons missing."
+    )
+    company_policies_update(company=company, actor=owner, refund_policy_text="No refunds.", terms_url="", **policies)
+    services.case_deny(case=case, actor=owner, reason="outside_policy", message="You completed the course.")
+    services.case_appeal(case=case, actor=payment.customer, statement="Half the lessons are empty.")
+    user = reviewer()
+
+    page = new_page()
+    page.goto(f"/admin/login/?next=/admin/cases/case/{case.pk}/change/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("pw-123456789")
+    page.get_by_role("button", name="Log in").click()
+
+    snapshot = page.locator("fieldset", has_text="Refund policy and terms when the case was opened")
+    expect(snapshot).to_contain_text("Completed courses are not refunded.")
+    expect(snapshot.get_by_role("link", name="https://acme.example/terms")).to_be_visible()
+    expect(snapshot).not_to_contain_text("No refunds.")
+    expect(page.locator(".field-denial")).to_contain_text("Outside the refund policy")
+    screenshot(page, "admin_case_policies")

@@ -21,6 +21,14 @@ pytestmark = [
 ]
 
 
+def serious_accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page (issue 12 §8 asks for none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
+
+
 def small_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -49,6 +57,7 @@ def test_merchant_denies_with_reason_message_and_file_and_customer_reads_it_at_t
         files=[{"name": "signed-delivery.png", "mimeType": "image/png", "buffer": small_png()}]
     )
     deny.get_by_label("I understand a denial cannot be undone").check()
+    assert serious_accessibility_problems(merchant) == []
     screenshot(merchant, "merchant_case_deny")
     deny.get_by_role("button", name="Deny the refund").click()
     expect(merchant.get_by_text("You denied the refund.")).to_be_visible()
@@ -67,6 +76,7 @@ def test_merchant_denies_with_reason_message_and_file_and_customer_reads_it_at_t
     denial_top = denial.bounding_box()["y"]
     assert denial_top < customer.get_by_role("heading", name="Not happy with the decision?").bounding_box()["y"]
     assert denial_top < customer.get_by_role("heading", name="What has happened").bounding_box()["y"]
+    assert serious_accessibility_problems(customer) == []
     screenshot(customer, "customer_case_denied")
 
 
@@ -91,6 +101,7 @@ def test_owner_writes_policies_and_the_customer_reads_them_on_the_claim_form(new
     merchant.get_by_label("Link to your terms").fill("https://acme.example/terms")
     merchant.get_by_role("button", name="Save policies").click()
     expect(merchant.get_by_text("Refund policy and terms saved.")).to_be_visible()
+    assert serious_accessibility_problems(merchant) == []
     screenshot(merchant, "merchant_policies")
 
     customer = new_page()
@@ -104,6 +115,7 @@ def test_owner_writes_policies_and_the_customer_reads_them_on_the_claim_form(new
     expect(policies.get_by_role("link", name="Read the full terms")).to_have_attribute(
         "href", "https://acme.example/terms"
     )
+    assert serious_accessibility_problems(customer) == []
     screenshot(customer, "customer_claim_policies")
 
 

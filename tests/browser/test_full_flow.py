@@ -110,7 +110,9 @@ def test_claim_info_request_reply_deny_appeal(new_page, screenshot, parties):
     # 5. The customer sees the denial with its deadline and appeals.
     shopper.reload()
     expect(shopper.get_by_role("heading", name="Refund denied")).to_be_visible()
-    expect(shopper.get_by_text("Flicker comes from a dimmer.")).to_be_visible()
+    # The reason and the merchant's message at the top of the page (issue 12 §3).
+    expect(shopper.locator("#denial")).to_contain_text("Reason: Delivered as described")
+    expect(shopper.locator("#denial")).to_contain_text("Flicker comes from a dimmer.")
     expect(shopper.get_by_text("Appeal possible until")).to_be_visible()
     screenshot(shopper, "customer-case-denied")
     shopper.get_by_label("Why do you appeal?").fill("No dimmer here: it flickers on a plain switch.")

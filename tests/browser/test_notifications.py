@@ -34,7 +34,8 @@ def test_customer_sees_the_unread_count_opens_the_list_and_marks_all_read(new_pa
 
     expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
     expect(page.get_by_text("your refund request was denied")).to_be_visible()
-    expect(page.get_by_text("“The parcel was delivered.”")).to_be_visible()
+    # The notice names the merchant's reason (issue 12 §3); their message is on the case page.
+    expect(page.get_by_text("Their reason: Delivered as described.")).to_be_visible()
     expect(page.get_by_text("What to do next:").first).to_be_visible()
     screenshot(page, "notifications-list")
     page.get_by_role("button", name="Mark all as read").click()

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "payments",
     "cases",
     "notifications",
+    # The API's `files` resource (create -> upload -> complete), attached to cases by id.
+    "uploads",
     # The project itself, the top layer: the page frame's template tags and the commands that wire
     # every app together (demo, setup_schedules, generate_dataset).
     "resolution_center",
@@ -297,3 +299,9 @@ AXES_CLIENT_IP_CALLABLE = "resolution_center.security.client_ip"
 # How many reverse proxies of ours stand in front of the web process (nginx on the same machine:
 # 1). With 0, the connecting address is the client's.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- API files (uploads app) -------------------------------------------------------------------
+# How long a file's upload URL (presigned S3 PUT, or our own signed local URL) stays valid, and
+# how long a ready file's download URL does.
+FILE_UPLOAD_URL_SECONDS = int(os.environ.get("FILE_UPLOAD_URL_SECONDS", "3600"))
+FILE_DOWNLOAD_URL_SECONDS = int(os.environ.get("FILE_DOWNLOAD_URL_SECONDS", "300"))

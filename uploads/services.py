@@ -1,0 +1,494 @@
+"""The API's `files` resource on our own storage: create a file, receive its bytes (a presigned S3
+PUT, or our own upload URL on the file-system backend), check them with the web forms' rules
+(cases.attachments: the type from the bytes, the size limit), and hand them to case actions by id.
+
+Whoever owns a file (the company of the API key, or the customer of the personal token) is the
+only one who sees it or attaches it; anyone else is told it does not exist.
+"""
+
+import base64
+import binascii
+import hashlib
+import logging
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from tempfile import SpooledTemporaryFile
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.files.base import File
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from cases.attachments import (
+    ALLOWED_DESCRIPTION,
+    HEAD_BYTES,
+    REFUSED_WITH_ADVICE,
+    CheckedFile,
+    attachments_check,
+    detect_content_type,
+)
+from payments.models import Company
+from resolution_center.exceptions import ApplicationError
+
+from .models import FileUpload, FileUploadStatus
+
+log = logging.getLogger(__name__)
+
+ID_ALPHABET = string.ascii_letters + string.digits
+ID_PREFIX = "file_"
+PAGE_DEFAULT = 100
+PAGE_MAX = 100
+FILE_IDS_MAX = 250
+QUOTA_WINDOW = timedelta(days=1)
+UPLOAD_SALT = "uploads.put"
+DOWNLOAD_SALT = "uploads.get"
+
+
+class FileNotFound(ApplicationError):
+    """No such file for this owner (it may exist for somebody else: they are never told apart)."""
+
+
+class FileConflict(ApplicationError):
+    """The file is not in a state where this is possible (already uploaded, not uploaded yet)."""
+
+
+def upload_url_seconds() -> int:
+    return int(getattr(settings, "FILE_UPLOAD_URL_SECONDS", 3600))
+
+
+def download_url_seconds() -> int:
+    return int(getattr(settings, "FILE_DOWNLOAD_URL_SECONDS", 300))
+
+
+# --- Owners ------------------------------------------------------------------------------------
+# An owner is a payments.Company (a company API key) or a user (a customer's personal token).
+
+
+def _owner_filter(owner) -> Q:
+    if isinstance(owner, Company):
+        return Q(company_id=owner.pk)
+    if isinstance(owner, get_user_model()):
+        return Q(user_id=owner.pk)
+    raise TypeError(f"a file's owner is a Company or a user, not {type(owner).__name__}")
+
+
+def _owner_fields(owner) -> dict:
+    if isinstance(owner, Company):
+        return {"company": owner}
+    if isinstance(owner, get_user_model()):
+        return {"user": owner}
+    raise TypeError(f"a file's owner is a Company or a user, not {type(owner).__name__}")
+
+
+def files_of(owner) -> QuerySet[FileUpload]:
+    return FileUpload.objects.filter(_owner_filter(owner))
+
+
+def file_get(*, owner, file_id: str) -> FileUpload:
+    found = files_of(owner).filter(public_id=str(file_id)).first()
+    if found is None:
+        raise FileNotFound(f"There is no file {str(file_id)[:60]!r}.")
+    return found
+
+
+# --- Storage -----------------------------------------------------------------------------------
+
+
+def _storage():
+    return storages["default"]
+
+
+def storage_is_s3(storage=None) -> bool:
+    storage = storage or _storage()
+    return hasattr(storage, "bucket_name") and hasattr(storage, "connection")
+
+
+def _clean_filename(filename: str) -> str:
+    """The same cleaning the web forms give a file's name (cases.attachments.attachments_check)."""
+    name = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:255].strip()
+
+
+def _new_public_id() -> str:
+    return ID_PREFIX + "".join(secrets.choice(ID_ALPHABET) for _ in range(24))
+
+
+def _max_mb() -> int:
+    return settings.RESOLUTION["MAX_FILE_BYTES"] // (1024 * 1024)
+
+
+# --- Create ------------------------------------------------------------------------------------
+
+
+def _quota_check(owner, *, now: datetime, adding_bytes: int) -> None:
+    """The web forms' daily allowance, per owner: files made in the last 24 hours, bytes uploaded."""
+    used = (
+        files_of(owner)
+        .filter(created_at__gt=now - QUOTA_WINDOW)
+        .aggregate(files=Count("id"), size=Sum("size_bytes"), declared=Sum("declared_size"))
+    )
+    max_files = settings.RESOLUTION["MAX_UPLOAD_FILES_PER_DAY"]
+    max_bytes = settings.RESOLUTION["MAX_UPLOAD_BYTES_PER_DAY"]
+    if (used["files"] or 0) + 1 > max_files:
+        raise ApplicationError(f"You can upload at most {max_files} files in 24 hours; try again tomorrow.")
+    if (used["size"] or 0) + adding_bytes > max_bytes:
+        raise ApplicationError(
+            f"You can upload at most {max_bytes // (1024 * 1024)} MB of files in 24 hours; try again tomorrow."
+        )
+
+
+@transaction.atomic
+def file_create(
+    *,
+    owner,
+    filename: str,
+    byte_size: int | None = None,
+    multipart: bool | None = None,
+    visibility: str | None = None,
+    now: datetime | None = None,
+) -> FileUpload:
+    """A new pending file, waiting for its bytes at its upload URL."""
+    now = now or timezone.now()
+    name = _clean_filename(filename)
+    if not name:
+        raise ApplicationError("Please give the file's name, with its extension (for example receipt.pdf).")
+    if visibility not in (None, "", "private"):
+        raise ApplicationError(
+            "Files here are always private (evidence is shown only to the case's parties): "
+            "leave out visibility or send private."
+        )
+    max_bytes = settings.RESOLUTION["MAX_FILE_BYTES"]
+    if multipart:
+        raise ApplicationError(
+            f"Multipart uploads are not offered: files are at most {_max_mb()} MB; upload in one part "
+            "(leave out multipart)."
+        )
+    if byte_size is not None:
+        if byte_size <= 0:
+            raise ApplicationError(f"“{name}” is empty.")
+        if byte_size > max_bytes:
+            raise ApplicationError(f"“{name}” is larger than the {_max_mb()} MB limit for a file.")
+    _quota_check(owner, now=now, adding_bytes=byte_size or 0)
+    public_id = _new_public_id()
+    return FileUpload.objects.create(
+        public_id=public_id,
+        filename=name,
+        declared_size=byte_size,
+        storage_name=f"uploads/{public_id[len(ID_PREFIX) :]}",
+        created_at=now,
+        **_owner_fields(owner),
+    )
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    url: str
+    headers: dict[str, str]
+
+
+def upload_target(file: FileUpload, *, local_url: str) -> UploadTarget:
+    """Where the client PUTs the bytes: a presigned S3 URL (no ACL, nothing else to send), or
+    ``local_url`` (our own endpoint, the caller's absolute URL for it) carrying a signed token."""
+    storage = _storage()
+    if storage_is_s3(storage):
+        url = storage.url(file.storage_name, expire=upload_url_seconds(), http_method="PUT")
+        return UploadTarget(url=url, headers={})
+    token = signing.TimestampSigner(salt=UPLOAD_SALT).sign(file.public_id)
+    separator = "&" if "?" in local_url else "?"
+    return UploadTarget(url=f"{local_url}{separator}token={token}", headers={})
+
+
+def _token_check(token: str, *, file_id: str, salt: str, max_age: int) -> bool:
+    try:
+        signed_id = signing.TimestampSigner(salt=salt).unsign(token or "", max_age=max_age)
+    except signing.BadSignature:
+        return False
+    return secrets.compare_digest(signed_id, file_id)
+
+
+def download_token(file: FileUpload) -> str:
+    return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign(file.public_id)
+
+
+def file_for_token(*, file_id: str, token: str, download: bool = False) -> FileUpload:
+    """The file a signed local upload (or download) URL is for; a bad or expired token: not found."""
+    salt, max_age = (DOWNLOAD_SALT, download_url_seconds()) if download else (UPLOAD_SALT, upload_url_seconds())
+    if not _token_check(token, file_id=str(file_id), salt=salt, max_age=max_age):
+        raise FileNotFound("This upload link is not valid or has expired; create the file again.")
+    found = FileUpload.objects.filter(public_id=str(file_id)).first()
+    if found is None:
+        raise FileNotFound("This upload link is not valid or has expired; create the file again.")
+    return found
+
+
+# --- Upload, check -----------------------------------------------------------------------------
+
+
+def _fail(file: FileUpload, reason: str, *, now: datetime) -> FileUpload:
+    try:
+        _storage().delete(file.storage_name)
+    except Exception:  # the bytes are unusable either way; the row says why
+        log.warning("could not remove refused upload %s", file.storage_name, exc_info=True)
+    file.status = FileUploadStatus.FAILED
+    file.failure_reason = reason[:400]
+    file.ready_at = None
+    file.save(update_fields=["status", "failure_reason", "ready_at"])
+    return file
+
+
+def _check_stored(file: FileUpload, *, now: datetime) -> FileUpload:
+    """Check the bytes now in storage as the web forms check theirs; ready or failed (and removed)."""
+    storage = _storage()
+    name, max_bytes = file.filename, settings.RESOLUTION["MAX_FILE_BYTES"]
+    size = storage.size(file.storage_name)
+    if size == 0:
+        return _fail(file, f"“{name}” is empty.", now=now)
+    if size > max_bytes:
+        return _fail(file, f"“{name}” is larger than the {_max_mb()} MB limit for a file.", now=now)
+    if file.declared_size is not None and size != file.declared_size:
+        return _fail(file, f"“{name}” arrived with {size} bytes, not the {file.declared_size} announced.", now=now)
+    digest = hashlib.sha256()
+    with storage.open(file.storage_name, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        digest.update(head)
+        for chunk in iter(lambda: handle.read(64 * 1024), b""):
+            digest.update(chunk)
+    content_type, refused_type = detect_content_type(head)
+    if content_type is None:
+        advice = REFUSED_WITH_ADVICE.get(refused_type) or f"Please attach {ALLOWED_DESCRIPTION}."
+        return _fail(file, f"“{name}” is not an accepted file type. {advice}", now=now)
+    file.status = FileUploadStatus.READY
+    file.content_type = content_type
+    file.size_bytes = size
+    file.sha256 = digest.hexdigest()
+    file.failure_reason = ""
+    file.ready_at = now
+    file.save(update_fields=["status", "content_type", "size_bytes", "sha256", "failure_reason", "ready_at"])
+    return file
+
+
+def file_refresh(file: FileUpload, *, now: datetime | None = None) -> FileUpload:
+    """A pending file whose bytes have landed (a presigned PUT tells us nothing) is checked now."""
+    if file.status != FileUploadStatus.PENDING:
+        return file
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = FileUpload.objects.select_for_update().get(pk=file.pk)
+        if locked.status != FileUploadStatus.PENDING:
+            return locked
+        if not _storage().exists(locked.storage_name):
+            return locked
+        return _check_stored(locked, now=now)
+
+
+def file_complete(*, owner, file_id: str, now: datetime | None = None) -> FileUpload:
+    """The SDK's `complete`: check the uploaded bytes now. Idempotent; a file still without bytes
+    is a conflict the client can fix by uploading them."""
+    file = file_refresh(file_get(owner=owner, file_id=file_id), now=now)
+    if file.status == FileUploadStatus.PENDING:
+        raise FileConflict(f"{file.public_id} has no bytes yet: PUT them to its upload_url first.")
+    return file
+
+
+def file_receive(*, file: FileUpload, stream, now: datetime | None = None) -> FileUpload:
+    """The bytes of a local upload (our own upload URL), read from ``stream`` in chunks and never
+    beyond the size limit, stored, then checked."""
+    now = now or timezone.now()
+    if file.status != FileUploadStatus.PENDING:
+        raise FileConflict(f"{file.public_id} has been uploaded already; create a new file to send other bytes.")
+    max_bytes = settings.RESOLUTION["MAX_FILE_BYTES"]
+    with SpooledTemporaryFile(max_size=2**20) as buffer:
+        total = 0
+        while True:
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                with transaction.atomic():
+                    locked = FileUpload.objects.select_for_update().get(pk=file.pk)
+                    _fail(locked, f"“{file.filename}” is larger than the {_max_mb()} MB limit for a file.", now=now)
+                raise ApplicationError(locked.failure_reason)
+            buffer.write(chunk)
+        buffer.seek(0)
+        with transaction.atomic():
+            locked = FileUpload.objects.select_for_update().get(pk=file.pk)
+            if locked.status != FileUploadStatus.PENDING or _storage().exists(locked.storage_name):
+                raise FileConflict(
+                    f"{file.public_id} has been uploaded already; create a new file to send other bytes."
+                )
+            saved_as = _storage().save(locked.storage_name, File(buffer))
+            if saved_as != locked.storage_name:  # never expected: the name is the file's own
+                locked.storage_name = saved_as
+                locked.save(update_fields=["storage_name"])
+            return _check_stored(locked, now=now)
+
+
+# --- List --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilePage:
+    files: list[FileUpload]
+    start_cursor: str | None
+    end_cursor: str | None
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _cursor_for(file: FileUpload) -> str:
+    raw = f"{file.created_at.isoformat()}|{file.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_read(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.rsplit("|", 1)
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ApplicationError("The cursor is not valid: pass a page_info cursor back unchanged.") from None
+
+
+def _beyond(cursor: str, *, descending: bool) -> Q:
+    """Rows after ``cursor`` in the listing's order."""
+    moment, pk = _cursor_read(cursor)
+    if descending:
+        return Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk)
+    return Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk)
+
+
+def files_page(
+    *,
+    owner,
+    file_ids: list[str] | None = None,
+    direction: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> FilePage:
+    """The owner's files (only ``file_ids`` when given), newest first unless ``direction`` is asc,
+    one page by keyset cursors: ``first``/``after`` walk forward, ``last``/``before`` backward."""
+    direction = direction or "desc"
+    if direction not in ("asc", "desc"):
+        raise ApplicationError("direction is asc or desc.")
+    if first is not None and last is not None:
+        raise ApplicationError("Pass first or last, not both.")
+    for value in (first, last):
+        if value is not None and not 1 <= value <= PAGE_MAX:
+            raise ApplicationError(f"first and last are between 1 and {PAGE_MAX}.")
+    descending = direction == "desc"
+    rows = files_of(owner)
+    if file_ids:
+        ids = list(dict.fromkeys(str(item) for item in file_ids))
+        if len(ids) > FILE_IDS_MAX:
+            raise ApplicationError(f"Pass at most {FILE_IDS_MAX} file_ids at a time.")
+        rows = rows.filter(public_id__in=ids)
+    forward = ("-created_at", "-pk") if descending else ("created_at", "pk")
+    backward = ("created_at", "pk") if descending else ("-created_at", "-pk")
+    window = rows
+    if after:
+        window = window.filter(_beyond(after, descending=descending))
+    if before:
+        window = window.filter(~_beyond(before, descending=descending) & ~_at(before))
+    if last is not None or (before and first is None):
+        size = last or PAGE_DEFAULT
+        page = list(window.order_by(*backward)[:size])[::-1]
+    else:
+        page = list(window.order_by(*forward)[: first or PAGE_DEFAULT])
+    if not page:
+        return FilePage([], None, None, False, False)
+    start, end = _cursor_for(page[0]), _cursor_for(page[-1])
+    has_next = rows.filter(_beyond(end, descending=descending)).exists()
+    has_previous = rows.filter(_beyond(start, descending=not descending)).exists()
+    return FilePage(page, start, end, has_next, has_previous)
+
+
+def _at(cursor: str) -> Q:
+    moment, pk = _cursor_read(cursor)
+    return Q(created_at=moment, pk=pk)
+
+
+# --- Attach ------------------------------------------------------------------------------------
+
+
+def files_take(ids, owner) -> list[CheckedFile]:
+    """The files ``ids`` (``file_…``) of ``owner`` (a Company for a company key, a user for a
+    personal token), opened from storage and checked with the web forms' own check
+    (cases.attachments.attachments_check), in the order given, duplicates once.
+
+    Pass ``[item.upload for item in taken]`` as ``files=`` to any case service (case_open,
+    case_reply, case_message_post, answers, appeals): it checks them again and copies them into
+    the case's evidence, so the file stays the owner's and may be attached again.
+
+    Refuses (ApplicationError, nothing attached) an unknown or foreign id (FileNotFound), a file
+    with no bytes yet or changed since its check (FileConflict), a refused file (its reason),
+    more files than one message may carry."""
+    ids = [str(item) for item in (ids or []) if item]
+    ids = list(dict.fromkeys(ids))
+    limit = settings.RESOLUTION["MAX_FILES_PER_MESSAGE"]
+    if len(ids) > limit:
+        raise ApplicationError(f"You can attach at most {limit} files at a time.")
+    files = [file_refresh(file_get(owner=owner, file_id=file_id)) for file_id in ids]
+    uploads = []
+    for file in files:
+        if file.status == FileUploadStatus.PENDING:
+            raise FileConflict(f"{file.public_id} has no bytes yet: PUT them to its upload_url first.")
+        if file.status == FileUploadStatus.FAILED:
+            raise ApplicationError(f"{file.public_id} was refused: {file.failure_reason}")
+        try:
+            handle = _storage().open(file.storage_name, "rb")
+        except FileNotFoundError:
+            raise FileConflict(f"{file.public_id} is no longer available; upload it again.") from None
+        uploads.append(
+            UploadedFile(
+                file=handle, name=file.filename, content_type=file.content_type, size=_storage().size(file.storage_name)
+            )
+        )
+    checked = attachments_check(uploads)
+    for file, item in zip(files, checked, strict=True):
+        if item.sha256 != file.sha256:
+            raise FileConflict(f"{file.public_id} changed after it was checked; upload it again as a new file.")
+    return checked
+
+
+# --- Representation ----------------------------------------------------------------------------
+
+
+def file_representation(file: FileUpload, *, download_url: str | None = None) -> dict:
+    """Whop's File model (whop_sdk.types.File), plus our ``failure_reason``. ``download_url`` is
+    the caller's signed local download URL; on S3 a presigned GET URL is made here."""
+    ready = file.status == FileUploadStatus.READY
+    url = None
+    if ready:
+        storage = _storage()
+        url = storage.url(file.storage_name, expire=download_url_seconds()) if storage_is_s3(storage) else download_url
+    return {
+        "id": file.public_id,
+        "object": "file",
+        "filename": file.filename,
+        "content_type": file.content_type or None,
+        "size": file.size_bytes if ready else None,
+        "upload_status": file.status,
+        "visibility": "private",
+        "removed_by_moderation": False,
+        "created_at": file.created_at.isoformat().replace("+00:00", "Z"),
+        "url": url,
+        "blurhash": None,
+        "duration_seconds": None,
+        "height": None,
+        "width": None,
+        "waveform_url": None,
+        "failure_reason": file.failure_reason or None,
+    }

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from cases.attachments import typed_file_name
 from payments.models import Company
@@ -18,8 +18,6 @@ from resolution_center.exceptions import ApplicationError
 
 from . import services
 from .models import FileUpload, FileUploadStatus
-
-router = Router(tags=["files"])
 
 
 class ErrorDetail(Schema):
@@ -117,10 +115,10 @@ def request_owner(request: HttpRequest):
 
 def _error(error: ApplicationError):
     if isinstance(error, services.FileNotFound):
-        return 404, {"error": {"code": "not_found", "message": error.message}}
+        return Status(404, {"error": {"code": "not_found", "message": error.message}})
     if isinstance(error, services.FileConflict):
-        return 409, {"error": {"code": "conflict", "message": error.message}}
-    return 400, {"error": {"code": "invalid_request", "message": error.message}}
+        return Status(409, {"error": {"code": "conflict", "message": error.message}})
+    return Status(400, {"error": {"code": "invalid_request", "message": error.message}})
 
 
 def _route(request: HttpRequest, name: str, file: FileUpload) -> str:
@@ -136,109 +134,119 @@ def _out(request: HttpRequest, file: FileUpload) -> dict:
     return services.file_representation(file, download_url=download)
 
 
-@router.get("", response={200: FileListOut, **ERRORS}, summary="List files", url_name="files_list")
-def files_list(request, query: Query[FileListQuery]):
-    try:
-        page = services.files_page(
-            owner=request_owner(request),
-            file_ids=query.file_ids,
-            direction=query.direction,
-            first=query.first,
-            after=query.after,
-            last=query.last,
-            before=query.before,
+def files_router() -> Router:
+    """A new Router with every `files` operation (each NinjaAPI needs a Router of its own)."""
+    router = Router(tags=["files"])
+
+    @router.get("", response={200: FileListOut, **ERRORS}, summary="List files", url_name="files_list")
+    def files_list(request, query: Query[FileListQuery]):
+        try:
+            page = services.files_page(
+                owner=request_owner(request),
+                file_ids=query.file_ids,
+                direction=query.direction,
+                first=query.first,
+                after=query.after,
+                last=query.last,
+                before=query.before,
+            )
+        except ApplicationError as error:
+            return _error(error)
+        return Status(
+            200,
+            {
+                "data": [_out(request, services.file_refresh(file)) for file in page.files],
+                "page_info": {
+                    "start_cursor": page.start_cursor,
+                    "end_cursor": page.end_cursor,
+                    "has_next_page": page.has_next_page,
+                    "has_previous_page": page.has_previous_page,
+                },
+            },
         )
-    except ApplicationError as error:
-        return _error(error)
-    return 200, {
-        "data": [_out(request, services.file_refresh(file)) for file in page.files],
-        "page_info": {
-            "start_cursor": page.start_cursor,
-            "end_cursor": page.end_cursor,
-            "has_next_page": page.has_next_page,
-            "has_previous_page": page.has_previous_page,
-        },
-    }
 
+    @router.post("", response={200: FileOut, **ERRORS}, summary="Create file", url_name="files_create")
+    def files_create(request, payload: FileCreateIn):
+        try:
+            file = services.file_create(
+                owner=request_owner(request),
+                filename=payload.filename,
+                byte_size=payload.byte_size,
+                multipart=payload.multipart,
+                visibility=payload.visibility,
+            )
+        except ApplicationError as error:
+            return _error(error)
+        target = services.upload_target(file, local_url=_route(request, "files_upload", file))
+        return Status(200, {**_out(request, file), "upload_url": target.url, "upload_headers": target.headers})
 
-@router.post("", response={200: FileOut, **ERRORS}, summary="Create file", url_name="files_create")
-def files_create(request, payload: FileCreateIn):
-    try:
-        file = services.file_create(
-            owner=request_owner(request),
-            filename=payload.filename,
-            byte_size=payload.byte_size,
-            multipart=payload.multipart,
-            visibility=payload.visibility,
-        )
-    except ApplicationError as error:
-        return _error(error)
-    target = services.upload_target(file, local_url=_route(request, "files_upload", file))
-    return 200, {**_out(request, file), "upload_url": target.url, "upload_headers": target.headers}
+    @router.get("/{file_id}", response={200: FileOut, **ERRORS}, summary="Retrieve file", url_name="files_retrieve")
+    def files_retrieve(request, file_id: str):
+        try:
+            file = services.file_refresh(services.file_get(owner=request_owner(request), file_id=file_id))
+        except ApplicationError as error:
+            return _error(error)
+        return Status(200, _out(request, file))
 
-
-@router.get("/{file_id}", response={200: FileOut, **ERRORS}, summary="Retrieve file", url_name="files_retrieve")
-def files_retrieve(request, file_id: str):
-    try:
-        file = services.file_refresh(services.file_get(owner=request_owner(request), file_id=file_id))
-    except ApplicationError as error:
-        return _error(error)
-    return 200, _out(request, file)
-
-
-@router.post(
-    "/{file_id}/complete", response={200: FileOut, **ERRORS}, summary="Complete file upload", url_name="files_complete"
-)
-def files_complete(request, file_id: str, payload: FileCompleteIn | None = None):
-    """Checks the uploaded bytes now (type from the bytes, size limit). Uploads are single-part, so
-    ``multipart_parts`` and ``multipart_upload_id`` are accepted and not needed."""
-    try:
-        file = services.file_complete(owner=request_owner(request), file_id=file_id)
-    except ApplicationError as error:
-        return _error(error)
-    return 200, _out(request, file)
-
-
-@router.put(
-    "/{file_id}/upload",
-    auth=None,
-    response={200: FileOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-    summary="Upload a file's bytes (the upload_url of the file-system backend)",
-    url_name="files_upload",
-)
-def files_upload(request, file_id: str, token: str = ""):
-    """The raw bytes as the request body, to the signed ``upload_url`` that ``create`` returned."""
-    try:
-        file = services.file_for_token(file_id=file_id, token=token)
-        file = services.file_receive(file=file, stream=request)
-    except ApplicationError as error:
-        return _error(error)
-    if file.status == FileUploadStatus.FAILED:
-        return 400, {"error": {"code": "invalid_file", "message": file.failure_reason}}
-    return 200, _out(request, file)
-
-
-@router.get(
-    "/{file_id}/download",
-    auth=None,
-    response={404: ErrorOut},
-    summary="Download a file (the signed url of the file-system backend)",
-    url_name="files_download",
-)
-def files_download(request, file_id: str, token: str = ""):
-    try:
-        file = services.file_for_token(file_id=file_id, token=token, download=True)
-    except ApplicationError as error:
-        return _error(error)
-    if file.status != FileUploadStatus.READY:
-        return 404, {"error": {"code": "not_found", "message": "This file is not available."}}
-    response = FileResponse(
-        storages["default"].open(file.storage_name, "rb"),
-        as_attachment=True,
-        filename=typed_file_name(file.filename, file.content_type),
-        content_type=file.content_type,
+    @router.post(
+        "/{file_id}/complete",
+        response={200: FileOut, **ERRORS},
+        summary="Complete file upload",
+        url_name="files_complete",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    def files_complete(request, file_id: str, payload: FileCompleteIn | None = None):
+        """Checks the uploaded bytes now (type from the bytes, size limit). Uploads are single-part, so
+        ``multipart_parts`` and ``multipart_upload_id`` are accepted and not needed."""
+        try:
+            file = services.file_complete(owner=request_owner(request), file_id=file_id)
+        except ApplicationError as error:
+            return _error(error)
+        return Status(200, _out(request, file))
+
+    @router.put(
+        "/{file_id}/upload",
+        auth=None,
+        response={200: FileOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+        summary="Upload a file's bytes (the upload_url of the file-system backend)",
+        url_name="files_upload",
+    )
+    def files_upload(request, file_id: str, token: str = ""):
+        """The raw bytes as the request body, to the signed ``upload_url`` that ``create`` returned."""
+        try:
+            file = services.file_for_token(file_id=file_id, token=token)
+            file = services.file_receive(file=file, stream=request)
+        except ApplicationError as error:
+            return _error(error)
+        if file.status == FileUploadStatus.FAILED:
+            return Status(400, {"error": {"code": "invalid_file", "message": file.failure_reason}})
+        return Status(200, _out(request, file))
+
+    @router.get(
+        "/{file_id}/download",
+        auth=None,
+        response={404: ErrorOut},
+        summary="Download a file (the signed url of the file-system backend)",
+        url_name="files_download",
+    )
+    def files_download(request, file_id: str, token: str = ""):
+        try:
+            file = services.file_for_token(file_id=file_id, token=token, download=True)
+        except ApplicationError as error:
+            return _error(error)
+        if file.status != FileUploadStatus.READY:
+            return Status(404, {"error": {"code": "not_found", "message": "This file is not available."}})
+        response = FileResponse(
+            storages["default"].open(file.storage_name, "rb"),
+            as_attachment=True,
+            filename=typed_file_name(file.filename, file.content_type),
+            content_type=file.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return router
+
+
+router = files_router()

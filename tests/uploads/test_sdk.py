@@ -1,0 +1,92 @@
+"""Whop's official client (whop-sdk 2.6.0) drives the `files` resource on a live server: create,
+PUT the bytes to upload_url, complete, retrieve, list page by page; its models parse every answer
+and its typed errors come back for another owner's file and for bad input."""
+
+import httpx
+import pytest
+from whop_sdk import Whop
+from whop_sdk.core.api_error import ApiError
+from whop_sdk.environment import WhopEnvironment
+from whop_sdk.errors import BadRequestError, NotFoundError
+
+from tests.factories import CompanyFactory
+from uploads import services
+
+from .conftest import HTML, PNG
+
+pytestmark = [pytest.mark.urls("tests.uploads.sdk_urls"), pytest.mark.django_db(transaction=True)]
+
+
+def sdk(live_server, token: str) -> Whop:
+    base = f"{live_server.url}/api/v1"
+    return Whop(environment=WhopEnvironment(api=base, vault=base), token=token)
+
+
+def test_the_official_client_creates_uploads_completes_and_reads_a_file(live_server, company):
+    client = sdk(live_server, f"company-{company.pk}")
+    created = client.files.create(filename="receipt.png", byte_size=len(PNG))
+    assert created.id.startswith("file_") and created.object == "file"
+    assert created.upload_status == "pending" and created.url is None
+    assert created.upload_url.startswith(live_server.url)
+    put = httpx.put(created.upload_url, content=PNG, headers=created.upload_headers or {})
+    assert put.status_code == 200, put.text
+    done = client.files.complete(created.id, multipart_parts=[], multipart_upload_id="")
+    assert (done.upload_status, done.content_type, done.size) == ("ready", "image/png", len(PNG))
+    again = client.files.retrieve(created.id)
+    assert again.upload_status == "ready" and again.upload_url is None
+    download = httpx.get(again.url)
+    assert download.status_code == 200 and download.content == PNG
+    assert download.headers["content-type"] == "image/png"
+    assert download.headers["content-disposition"] == 'attachment; filename="receipt.png"'
+    # The file is this company's: the case calls take it by id.
+    assert [item.original_name for item in services.files_take([created.id], company)] == ["receipt.png"]
+
+
+def test_refused_bytes_answer_400_in_plain_words_and_the_file_reads_failed(live_server, customer):
+    client = sdk(live_server, f"user-{customer.pk}")
+    created = client.files.create(filename="invoice.pdf")
+    put = httpx.put(created.upload_url, content=HTML)
+    assert put.status_code == 400
+    assert "“invoice.pdf” is not an accepted file type" in put.json()["error"]["message"]
+    failed = client.files.retrieve(created.id)
+    assert failed.upload_status == "failed" and failed.url is None
+    assert "not an accepted file type" in failed.failure_reason  # our extra field, kept by the model
+
+
+def test_an_upload_url_with_a_forged_token_is_refused(live_server, customer):
+    client = sdk(live_server, f"user-{customer.pk}")
+    created = client.files.create(filename="a.png")
+    forged = created.upload_url.rsplit("token=", 1)[0] + "token=" + "x" * 40
+    assert httpx.put(forged, content=PNG).status_code == 404
+    assert client.files.retrieve(created.id).upload_status == "pending"
+
+
+def test_typed_errors_for_bad_input_another_owners_file_and_a_file_without_bytes(live_server, company):
+    client = sdk(live_server, f"company-{company.pk}")
+    with pytest.raises(BadRequestError) as refused:
+        client.files.create(filename="big.mov", byte_size=50 * 1024 * 1024)
+    assert refused.value.body["error"]["code"] == "invalid_request"
+    assert "10 MB limit" in refused.value.body["error"]["message"]
+    other = CompanyFactory()
+    theirs = sdk(live_server, f"company-{other.pk}").files.create(filename="theirs.png")
+    with pytest.raises(NotFoundError):
+        client.files.retrieve(theirs.id)
+    mine = client.files.create(filename="later.png")
+    with pytest.raises(NotFoundError):
+        sdk(live_server, f"company-{other.pk}").files.complete(mine.id, multipart_parts=[], multipart_upload_id="")
+    with pytest.raises(ApiError) as conflict:
+        client.files.complete(mine.id, multipart_parts=[], multipart_upload_id="")
+    assert conflict.value.status_code == 409
+    assert "no bytes yet" in conflict.value.body["error"]["message"]
+
+
+def test_the_pager_walks_every_page_of_files_newest_first(live_server, company):
+    client = sdk(live_server, f"company-{company.pk}")
+    made = [client.files.create(filename=f"f{i}.png").id for i in range(5)]
+    CompanyFactory()
+    pager = client.files.list(first=2)
+    assert [file.id for file in pager] == made[::-1]
+    first_page = client.files.list(first=2)
+    assert first_page.response.page_info.has_next_page is True
+    only = client.files.list(file_ids=[made[1], made[3]])
+    assert sorted(file.id for file in only) == sorted([made[1], made[3]])

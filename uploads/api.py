@@ -134,6 +134,31 @@ def _out(request: HttpRequest, file: FileUpload) -> dict:
     return services.file_representation(file, download_url=download)
 
 
+def attachment_url(request: HttpRequest, attachment) -> str:
+    """A signed, expiring download link for a case's evidence file (cases.models.Attachment), for
+    Whop's ResolutionAttachment.url: a presigned S3 GET, or this router's own signed route. Call it
+    from an operation of the same NinjaAPI (the route is found in the request's URL namespace), and
+    only for an attachment the caller may read: the link itself is the permission."""
+    s3_url = services.attachment_s3_url(attachment)
+    if s3_url:
+        return s3_url
+    namespace = request.resolver_match.namespace if request.resolver_match else ""
+    name = "files_attachment_download"
+    path = reverse(f"{namespace}:{name}" if namespace else name, kwargs={"attachment_id": attachment.pk})
+    return f"{request.build_absolute_uri(path)}?token={services.attachment_token(attachment)}"
+
+
+def _download(handle, *, filename: str, content_type: str) -> FileResponse:
+    """Always a download (never shown inline), typed from the bytes, never sniffed or cached."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=typed_file_name(filename, content_type), content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def files_router() -> Router:
     """A new Router with every `files` operation (each NinjaAPI needs a Router of its own)."""
     router = Router(tags=["files"])
@@ -235,16 +260,26 @@ def files_router() -> Router:
             return _error(error)
         if file.status != FileUploadStatus.READY:
             return Status(404, {"error": {"code": "not_found", "message": "This file is not available."}})
-        response = FileResponse(
-            storages["default"].open(file.storage_name, "rb"),
-            as_attachment=True,
-            filename=typed_file_name(file.filename, file.content_type),
-            content_type=file.content_type,
+        return _download(
+            storages["default"].open(file.storage_name, "rb"), filename=file.filename, content_type=file.content_type
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+
+    @router.get(
+        "/attachments/{attachment_id}/download",
+        auth=None,
+        response={404: ErrorOut},
+        summary="Download a case's evidence file (the signed url of a case's attachment)",
+        url_name="files_attachment_download",
+    )
+    def attachment_download(request, attachment_id: int, token: str = ""):
+        try:
+            attachment = services.attachment_for_token(attachment_id=attachment_id, token=token)
+            handle = attachment.file.open("rb")
+        except ApplicationError as error:
+            return _error(error)
+        except FileNotFoundError:
+            return Status(404, {"error": {"code": "not_found", "message": "This file is no longer available."}})
+        return _download(handle, filename=attachment.original_name, content_type=attachment.content_type)
 
     return router
 

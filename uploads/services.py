@@ -423,6 +423,19 @@ def _at(cursor: str) -> Q:
 # --- Attach ------------------------------------------------------------------------------------
 
 
+def attachment_file_ids(items) -> list[str]:
+    """The file ids in a case call's ``attachments`` as Whop's client sends them: each item
+    ``{"id": "file_…"}`` or ``{"direct_upload_id": "file_…"}`` (a dict or a parsed schema)."""
+    ids = []
+    for item in items or []:
+        get = item.get if isinstance(item, dict) else lambda key, _item=item: getattr(_item, key, None)
+        file_id = get("id") or get("direct_upload_id")
+        if not file_id:
+            raise ApplicationError("Each attachment needs the id of a file (file_…) made with the files resource.")
+        ids.append(str(file_id))
+    return ids
+
+
 def files_take(ids, owner) -> list[CheckedFile]:
     """The files ``ids`` (``file_…``) of ``owner`` (a Company for a company key, a user for a
     personal token), opened from storage and checked with the web forms' own check
@@ -492,3 +505,69 @@ def file_representation(file: FileUpload, *, download_url: str | None = None) ->
         "waveform_url": None,
         "failure_reason": file.failure_reason or None,
     }
+
+
+# --- Case evidence by signed link ----------------------------------------------------------------
+# The API shows a case's files (Whop's ResolutionAttachment.url) to whoever may read the case; the
+# link is signed for that one attachment and expires like a download URL.
+
+ATTACHMENT_SALT = "uploads.attachment"
+
+
+def attachment_token(attachment) -> str:
+    return signing.TimestampSigner(salt=ATTACHMENT_SALT).sign(str(attachment.pk))
+
+
+def attachment_for_token(*, attachment_id: int, token: str):
+    from cases.models import Attachment
+
+    if not _token_check(token, file_id=str(attachment_id), salt=ATTACHMENT_SALT, max_age=download_url_seconds()):
+        raise FileNotFound("This link is not valid or has expired; read the case again for a fresh one.")
+    found = Attachment.objects.filter(pk=attachment_id).first()
+    if found is None:
+        raise FileNotFound("This link is not valid or has expired; read the case again for a fresh one.")
+    return found
+
+
+def attachment_s3_url(attachment) -> str | None:
+    """A presigned GET for the evidence file on S3 (sent as a download, typed from its bytes), or
+    None on the file-system backend (the API's own signed route serves it then)."""
+    from cases.attachments import typed_file_name
+
+    storage = _storage()
+    if not storage_is_s3(storage):
+        return None
+    filename = typed_file_name(attachment.original_name, attachment.content_type).replace('"', "")
+    return storage.url(
+        attachment.file.name,
+        expire=download_url_seconds(),
+        parameters={
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": attachment.content_type,
+        },
+    )
+
+
+# --- Housekeeping ----------------------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=1)
+
+
+def files_purge(*, now: datetime | None = None) -> int:
+    """Forget files nobody can use any more; returns how many. A file never uploaded (its URL long
+    expired) or refused goes after a day; a ready one after FILE_RETENTION_DAYS (attaching copied
+    its bytes into the case's evidence, which stays)."""
+    now = now or timezone.now()
+    retention = timedelta(days=int(getattr(settings, "FILE_RETENTION_DAYS", 30)))
+    stale = max(STALE_AFTER, timedelta(seconds=upload_url_seconds()) + timedelta(hours=1))
+    gone = FileUpload.objects.filter(
+        Q(status__in=[FileUploadStatus.PENDING, FileUploadStatus.FAILED], created_at__lt=now - stale)
+        | Q(status=FileUploadStatus.READY, created_at__lt=now - retention)
+    )
+    purged = 0
+    storage = _storage()
+    for file in gone.iterator():
+        storage.delete(file.storage_name)
+        file.delete()
+        purged += 1
+    return purged

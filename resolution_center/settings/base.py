@@ -305,3 +305,5 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # how long a ready file's download URL does.
 FILE_UPLOAD_URL_SECONDS = int(os.environ.get("FILE_UPLOAD_URL_SECONDS", "3600"))
 FILE_DOWNLOAD_URL_SECONDS = int(os.environ.get("FILE_DOWNLOAD_URL_SECONDS", "300"))
+# A ready file not attached within this many days is removed (uploads.services.files_purge).
+FILE_RETENTION_DAYS = int(os.environ.get("FILE_RETENTION_DAYS", "30"))

@@ -19,3 +19,28 @@ def uploaded():
         return services.file_receive(file=file, stream=io.BytesIO(data))
 
     return _upload
+
+
+# Starts like a PNG, so the sniffer accepts it; a browser that sniffed it would find HTML.
+POLYGLOT = PNG_HEADER + b"<html><body><script>alert(document.cookie)</script></body></html>"
+
+
+@pytest.fixture
+def sdk(live_server):
+    """Whop's official client against the live server, acting with ``token``: ``sdk(token)``.
+    Connections are not kept alive, so no server thread outlives the test."""
+    import httpx
+    from whop_sdk import Whop
+    from whop_sdk.environment import WhopEnvironment
+
+    clients = []
+
+    def make(token: str) -> Whop:
+        base = f"{live_server.url}/api/v1"
+        http = httpx.Client(timeout=30, headers={"Connection": "close"})
+        clients.append(http)
+        return Whop(environment=WhopEnvironment(api=base, vault=base), token=token, httpx_client=http)
+
+    yield make
+    for http in clients:
+        http.close()

@@ -23,4 +23,14 @@ class OwnerBearer(HttpBearer):
 api = NinjaAPI(auth=OwnerBearer(), urls_namespace="uploads-sdk-test", docs_url=None)
 api.add_router("/files", files_router())
 
+
+@api.get("/test/attachments/{attachment_id}")
+def attachment_link(request, attachment_id: int):
+    """What the case representation does for each file it shows: a signed link."""
+    from cases.models import Attachment
+    from uploads.api import attachment_url
+
+    return {"url": attachment_url(request, Attachment.objects.get(pk=attachment_id))}
+
+
 urlpatterns = [path("api/v1/", api.urls)]

@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import httpx
 import pytest
-from whop_sdk import Whop
-from whop_sdk.environment import WhopEnvironment
 
 from cases import services as case_services
 from cases.models import Attachment
@@ -53,19 +51,14 @@ def bucket(s3_endpoint, settings, monkeypatch, tmp_path):
     return s3
 
 
-def sdk(live_server, token: str) -> Whop:
-    base = f"{live_server.url}/api/v1"
-    return Whop(environment=WhopEnvironment(api=base, vault=base), token=token)
-
-
 def keys(bucket) -> list[str]:
     return [item["Key"] for item in bucket.list_objects_v2(Bucket=bucket.bucket_name).get("Contents", [])]
 
 
 def test_a_presigned_put_lands_in_the_bucket_is_checked_and_becomes_evidence(
-    live_server, bucket, s3_endpoint, customer, payment
+    sdk, live_server, bucket, s3_endpoint, customer, payment
 ):
-    client = sdk(live_server, f"user-{customer.pk}")
+    client = sdk(f"user-{customer.pk}")
     created = client.files.create(filename="screen.png")
     assert created.upload_url.startswith(s3_endpoint)
     query = parse_qs(urlsplit(created.upload_url).query)
@@ -89,8 +82,8 @@ def test_a_presigned_put_lands_in_the_bucket_is_checked_and_becomes_evidence(
     assert attachment.file.name in keys(bucket) and attachment.file.read() == PNG
 
 
-def test_bytes_that_are_not_an_accepted_type_fail_on_complete_and_leave_the_bucket(live_server, bucket, customer):
-    client = sdk(live_server, f"user-{customer.pk}")
+def test_bytes_that_are_not_an_accepted_type_fail_on_complete_and_leave_the_bucket(sdk, live_server, bucket, customer):
+    client = sdk(f"user-{customer.pk}")
     created = client.files.create(filename="invoice.pdf")
     assert httpx.put(created.upload_url, content=HTML).status_code == 200
     done = client.files.complete(created.id, multipart_parts=[], multipart_upload_id="")
@@ -98,9 +91,9 @@ def test_bytes_that_are_not_an_accepted_type_fail_on_complete_and_leave_the_buck
     assert FileUpload.objects.get().storage_name not in keys(bucket)
 
 
-def test_an_upload_url_past_its_time_is_refused_by_s3(live_server, bucket, customer, settings):
+def test_an_upload_url_past_its_time_is_refused_by_s3(sdk, live_server, bucket, customer, settings):
     settings.FILE_UPLOAD_URL_SECONDS = 1
-    created = sdk(live_server, f"user-{customer.pk}").files.create(filename="late.png")
+    created = sdk(f"user-{customer.pk}").files.create(filename="late.png")
     time.sleep(2)
     refused = httpx.put(created.upload_url, content=PNG)
     assert refused.status_code == 403 and b"Request has expired" in refused.content

@@ -4,9 +4,7 @@ and its typed errors come back for another owner's file and for bad input."""
 
 import httpx
 import pytest
-from whop_sdk import Whop
 from whop_sdk.core.api_error import ApiError
-from whop_sdk.environment import WhopEnvironment
 from whop_sdk.errors import BadRequestError, NotFoundError
 
 from tests.factories import CompanyFactory
@@ -17,13 +15,8 @@ from .conftest import HTML, PNG
 pytestmark = [pytest.mark.urls("tests.uploads.sdk_urls"), pytest.mark.django_db(transaction=True)]
 
 
-def sdk(live_server, token: str) -> Whop:
-    base = f"{live_server.url}/api/v1"
-    return Whop(environment=WhopEnvironment(api=base, vault=base), token=token)
-
-
-def test_the_official_client_creates_uploads_completes_and_reads_a_file(live_server, company):
-    client = sdk(live_server, f"company-{company.pk}")
+def test_the_official_client_creates_uploads_completes_and_reads_a_file(sdk, live_server, company):
+    client = sdk(f"company-{company.pk}")
     created = client.files.create(filename="receipt.png", byte_size=len(PNG))
     assert created.id.startswith("file_") and created.object == "file"
     assert created.upload_status == "pending" and created.url is None
@@ -42,8 +35,8 @@ def test_the_official_client_creates_uploads_completes_and_reads_a_file(live_ser
     assert [item.original_name for item in services.files_take([created.id], company)] == ["receipt.png"]
 
 
-def test_refused_bytes_answer_400_in_plain_words_and_the_file_reads_failed(live_server, customer):
-    client = sdk(live_server, f"user-{customer.pk}")
+def test_refused_bytes_answer_400_in_plain_words_and_the_file_reads_failed(sdk, live_server, customer):
+    client = sdk(f"user-{customer.pk}")
     created = client.files.create(filename="invoice.pdf")
     put = httpx.put(created.upload_url, content=HTML)
     assert put.status_code == 400
@@ -53,35 +46,35 @@ def test_refused_bytes_answer_400_in_plain_words_and_the_file_reads_failed(live_
     assert "not an accepted file type" in failed.failure_reason  # our extra field, kept by the model
 
 
-def test_an_upload_url_with_a_forged_token_is_refused(live_server, customer):
-    client = sdk(live_server, f"user-{customer.pk}")
+def test_an_upload_url_with_a_forged_token_is_refused(sdk, live_server, customer):
+    client = sdk(f"user-{customer.pk}")
     created = client.files.create(filename="a.png")
     forged = created.upload_url.rsplit("token=", 1)[0] + "token=" + "x" * 40
     assert httpx.put(forged, content=PNG).status_code == 404
     assert client.files.retrieve(created.id).upload_status == "pending"
 
 
-def test_typed_errors_for_bad_input_another_owners_file_and_a_file_without_bytes(live_server, company):
-    client = sdk(live_server, f"company-{company.pk}")
+def test_typed_errors_for_bad_input_another_owners_file_and_a_file_without_bytes(sdk, live_server, company):
+    client = sdk(f"company-{company.pk}")
     with pytest.raises(BadRequestError) as refused:
         client.files.create(filename="big.mov", byte_size=50 * 1024 * 1024)
     assert refused.value.body["error"]["code"] == "invalid_request"
     assert "10 MB limit" in refused.value.body["error"]["message"]
     other = CompanyFactory()
-    theirs = sdk(live_server, f"company-{other.pk}").files.create(filename="theirs.png")
+    theirs = sdk(f"company-{other.pk}").files.create(filename="theirs.png")
     with pytest.raises(NotFoundError):
         client.files.retrieve(theirs.id)
     mine = client.files.create(filename="later.png")
     with pytest.raises(NotFoundError):
-        sdk(live_server, f"company-{other.pk}").files.complete(mine.id, multipart_parts=[], multipart_upload_id="")
+        sdk(f"company-{other.pk}").files.complete(mine.id, multipart_parts=[], multipart_upload_id="")
     with pytest.raises(ApiError) as conflict:
         client.files.complete(mine.id, multipart_parts=[], multipart_upload_id="")
     assert conflict.value.status_code == 409
     assert "no bytes yet" in conflict.value.body["error"]["message"]
 
 
-def test_the_pager_walks_every_page_of_files_newest_first(live_server, company):
-    client = sdk(live_server, f"company-{company.pk}")
+def test_the_pager_walks_every_page_of_files_newest_first(sdk, live_server, company):
+    client = sdk(f"company-{company.pk}")
     made = [client.files.create(filename=f"f{i}.png").id for i in range(5)]
     CompanyFactory()
     pager = client.files.list(first=2)
@@ -90,3 +83,34 @@ def test_the_pager_walks_every_page_of_files_newest_first(live_server, company):
     assert first_page.response.page_info.has_next_page is True
     only = client.files.list(file_ids=[made[1], made[3]])
     assert sorted(file.id for file in only) == sorted([made[1], made[3]])
+
+
+def test_a_case_file_is_read_through_a_signed_expiring_link_as_a_download(live_server, customer, payment, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services as case_services
+    from cases.models import Attachment
+
+    from .conftest import POLYGLOT
+
+    case_services.case_open(
+        customer=customer,
+        payment=payment,
+        reason="not_as_described",
+        description="It was not what the page promised.",
+        files=[SimpleUploadedFile("proof.html", POLYGLOT)],
+    )
+    attachment = Attachment.objects.get()
+    auth = {"Authorization": f"Bearer user-{customer.pk}"}
+    url = httpx.get(f"{live_server.url}/api/v1/test/attachments/{attachment.pk}", headers=auth).json()["url"]
+    got = httpx.get(url)
+    assert got.status_code == 200 and got.content == POLYGLOT
+    assert got.headers["content-type"] == "image/png" and got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"] == 'attachment; filename="proof.png"'
+    other = url.replace(f"/attachments/{attachment.pk}/", f"/attachments/{attachment.pk + 1}/")
+    assert httpx.get(other).status_code == 404
+    settings.FILE_DOWNLOAD_URL_SECONDS = 0
+    import time
+
+    time.sleep(1.1)
+    assert httpx.get(url).status_code == 404

@@ -179,3 +179,34 @@ def test_pages_walk_forward_and_back_by_cursor_newest_first(company):
     assert [f.public_id for f in only.files] == [made[0].public_id]
     with pytest.raises(ApplicationError, match="cursor is not valid"):
         services.files_page(owner=company, after="garbage!")
+
+
+def test_the_purge_forgets_unused_files_and_keeps_recent_and_attached_evidence(customer, uploaded, payment):
+    from django.core.files.storage import storages
+
+    storage = storages["default"]
+    now = timezone.now()
+    old_pending = services.file_create(owner=customer, filename="never.png", now=now - timedelta(days=2))
+    old_failed = uploaded(customer, HTML)
+    FileUpload.objects.filter(pk=old_failed.pk).update(created_at=now - timedelta(days=2))
+    recent = uploaded(customer, PNG)
+    old_ready = uploaded(customer, PNG)
+    FileUpload.objects.filter(pk=old_ready.pk).update(created_at=now - timedelta(days=31))
+    case = case_services.case_open(
+        customer=customer,
+        payment=payment,
+        reason="not_as_described",
+        description="It was not what the page promised.",
+        files=[item.upload for item in services.files_take([old_ready.public_id], customer)],
+    )
+    assert services.files_purge(now=now) == 3
+    assert list(FileUpload.objects.values_list("public_id", flat=True)) == [recent.public_id]
+    assert not storage.exists(old_ready.storage_name) and storage.exists(recent.storage_name)
+    assert Attachment.objects.get(case=case).file.read() == PNG
+    assert old_pending.public_id not in services.files_page(owner=customer).files
+
+
+def test_attachment_items_as_the_client_sends_them_give_file_ids():
+    assert services.attachment_file_ids([{"id": "file_a"}, {"direct_upload_id": "file_b"}]) == ["file_a", "file_b"]
+    with pytest.raises(ApplicationError, match="needs the id of a file"):
+        services.attachment_file_ids([{}])

@@ -36,13 +36,20 @@ SCHEDULES = [
         "schedule_type": Schedule.DAILY,
         "repeats": -1,
     },
+    {
+        # API files never uploaded, refused, or past their retention.
+        "name": "uploads-purge",
+        "func": "uploads.tasks.files_purge_daily",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
 ]
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the task cluster's schedules (the deadline sweep, the email safety net and the refund "
-        "retries, every minute; housekeeping, daily)."
+        "retries, every minute; housekeeping and the API files' purge, daily)."
     )
 
     @transaction.atomic

@@ -92,12 +92,14 @@ class FileListQuery(Schema):
     before: str | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 def request_owner(request: HttpRequest):
-    """Whose files these are: the Company of a company API key, or the customer of a personal
-    token, from what the API's authentication put on ``request.auth``."""
+    """Whose files these are, from what the API's authentication put on ``request.auth``: the
+    person the credential acts as (api.credentials.Caller.user: a company key's maker, or a personal
+    token's customer) — the same owner the case calls pass to services.files_take — or a Company or
+    a user given directly."""
     auth = getattr(request, "auth", None)
     if isinstance(auth, Company | get_user_model()):
         return auth
@@ -113,7 +115,20 @@ def request_owner(request: HttpRequest):
     raise services.FileNotFound("There is no such file.")
 
 
+class ReadOnlyCredential(ApplicationError):
+    """A read-only API key may list and read files, not make them."""
+
+
+def require_write(request: HttpRequest) -> None:
+    if not getattr(getattr(request, "auth", None), "can_write", True):
+        raise ReadOnlyCredential(
+            "This API key is read-only; make a read-and-write key on the Developers page to upload files."
+        )
+
+
 def _error(error: ApplicationError):
+    if isinstance(error, ReadOnlyCredential):
+        return Status(403, {"error": {"code": "forbidden", "message": error.message}})
     if isinstance(error, services.FileNotFound):
         return Status(404, {"error": {"code": "not_found", "message": error.message}})
     if isinstance(error, services.FileConflict):
@@ -193,6 +208,7 @@ def files_router() -> Router:
     @router.post("", response={200: FileOut, **ERRORS}, summary="Create file", url_name="files_create")
     def files_create(request, payload: FileCreateIn):
         try:
+            require_write(request)
             file = services.file_create(
                 owner=request_owner(request),
                 filename=payload.filename,
@@ -223,6 +239,7 @@ def files_router() -> Router:
         """Checks the uploaded bytes now (type from the bytes, size limit). Uploads are single-part, so
         ``multipart_parts`` and ``multipart_upload_id`` are accepted and not needed."""
         try:
+            require_write(request)
             file = services.file_complete(owner=request_owner(request), file_id=file_id)
         except ApplicationError as error:
             return _error(error)

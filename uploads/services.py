@@ -436,14 +436,34 @@ def attachment_file_ids(items) -> list[str]:
     return ids
 
 
-def files_take(ids, owner) -> list[CheckedFile]:
-    """The files ``ids`` (``file_…``) of ``owner`` (a Company for a company key, a user for a
-    personal token), opened from storage and checked with the web forms' own check
+class TakenFile(UploadedFile):
+    """A file taken by id, ready to pass as one of a case service's ``files=`` (it is an uploaded
+    file, read from storage) and carrying what cases.attachments.CheckedFile says of it."""
+
+    original_name: str
+    size_bytes: int
+    sha256: str
+
+    @property
+    def upload(self) -> "TakenFile":
+        return self
+
+    @property
+    def typed_name(self) -> str:
+        from cases.attachments import typed_file_name
+
+        return typed_file_name(self.original_name, self.content_type)
+
+
+def files_take(ids, owner) -> list[TakenFile]:
+    """The files ``ids`` (``file_…``) of ``owner`` (the user a credential acts as, or a Company),
+    opened from storage and checked with the web forms' own check
     (cases.attachments.attachments_check), in the order given, duplicates once.
 
-    Pass ``[item.upload for item in taken]`` as ``files=`` to any case service (case_open,
-    case_reply, case_message_post, answers, appeals): it checks them again and copies them into
-    the case's evidence, so the file stays the owner's and may be attached again.
+    Pass the list as ``files=`` to any case service (case_open, case_reply, case_message_post,
+    answers, appeals): it checks them again and copies them into the case's evidence, so the file
+    stays the owner's and may be attached again. Each item also has CheckedFile's fields
+    (original_name, content_type, size_bytes, sha256, typed_name, upload).
 
     Refuses (ApplicationError, nothing attached) an unknown or foreign id (FileNotFound), a file
     with no bytes yet or changed since its check (FileConflict), a refused file (its reason),
@@ -454,7 +474,7 @@ def files_take(ids, owner) -> list[CheckedFile]:
     if len(ids) > limit:
         raise ApplicationError(f"You can attach at most {limit} files at a time.")
     files = [file_refresh(file_get(owner=owner, file_id=file_id)) for file_id in ids]
-    uploads = []
+    taken: list[TakenFile] = []
     for file in files:
         if file.status == FileUploadStatus.PENDING:
             raise FileConflict(f"{file.public_id} has no bytes yet: PUT them to its upload_url first.")
@@ -464,16 +484,17 @@ def files_take(ids, owner) -> list[CheckedFile]:
             handle = _storage().open(file.storage_name, "rb")
         except FileNotFoundError:
             raise FileConflict(f"{file.public_id} is no longer available; upload it again.") from None
-        uploads.append(
-            UploadedFile(
+        taken.append(
+            TakenFile(
                 file=handle, name=file.filename, content_type=file.content_type, size=_storage().size(file.storage_name)
             )
         )
-    checked = attachments_check(uploads)
-    for file, item in zip(files, checked, strict=True):
+    checked: list[CheckedFile] = attachments_check(taken)
+    for file, item, upload in zip(files, checked, taken, strict=True):
         if item.sha256 != file.sha256:
             raise FileConflict(f"{file.public_id} changed after it was checked; upload it again as a new file.")
-    return checked
+        upload.original_name, upload.size_bytes, upload.sha256 = item.original_name, item.size_bytes, item.sha256
+    return taken
 
 
 # --- Representation ----------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_a_case_opened_with_file_ids_keeps_the_bytes_as_evidence(customer, payme
         payment=payment,
         reason="not_as_described",
         description="It was not what the page promised.",
-        files=[item.upload for item in taken],
+        files=taken,
     )
     attachments = list(Attachment.objects.filter(case=case).order_by("id"))
     assert [(a.original_name, a.content_type) for a in attachments] == [

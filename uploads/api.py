@@ -20,13 +20,13 @@ from . import services
 from .models import FileUpload, FileUploadStatus
 
 
-class ErrorDetail(Schema):
+class FileErrorDetail(Schema):
     code: str
     message: str
 
 
-class ErrorOut(Schema):
-    error: ErrorDetail
+class FileErrorOut(Schema):
+    error: FileErrorDetail
 
 
 class FileOut(Schema):
@@ -53,7 +53,7 @@ class FileOut(Schema):
     failure_reason: str | None = None
 
 
-class PageInfoOut(Schema):
+class FilePageInfoOut(Schema):
     start_cursor: str | None = None
     end_cursor: str | None = None
     has_next_page: bool
@@ -62,7 +62,7 @@ class PageInfoOut(Schema):
 
 class FileListOut(Schema):
     data: list[FileOut]
-    page_info: PageInfoOut
+    page_info: FilePageInfoOut
 
 
 class FileCreateIn(Schema):
@@ -92,7 +92,7 @@ class FileListQuery(Schema):
     before: str | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {400: FileErrorOut, 401: FileErrorOut, 403: FileErrorOut, 404: FileErrorOut, 409: FileErrorOut}
 
 
 def request_owner(request: HttpRequest):
@@ -248,7 +248,7 @@ def files_router() -> Router:
     @router.put(
         "/{file_id}/upload",
         auth=None,
-        response={200: FileOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+        response={200: FileOut, 400: FileErrorOut, 404: FileErrorOut, 409: FileErrorOut},
         summary="Upload a file's bytes (the upload_url of the file-system backend)",
         url_name="files_upload",
     )
@@ -266,7 +266,7 @@ def files_router() -> Router:
     @router.get(
         "/{file_id}/download",
         auth=None,
-        response={404: ErrorOut},
+        response={404: FileErrorOut},
         summary="Download a file (the signed url of the file-system backend)",
         url_name="files_download",
     )
@@ -284,7 +284,7 @@ def files_router() -> Router:
     @router.get(
         "/attachments/{attachment_id}/download",
         auth=None,
-        response={404: ErrorOut},
+        response={404: FileErrorOut},
         summary="Download a case's evidence file (the signed url of a case's attachment)",
         url_name="files_attachment_download",
     )

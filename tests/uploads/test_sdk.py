@@ -114,3 +114,12 @@ def test_a_case_file_is_read_through_a_signed_expiring_link_as_a_download(live_s
 
     time.sleep(1.1)
     assert httpx.get(url).status_code == 404
+
+
+def test_openapi_documents_every_files_call_with_its_error_shape(live_server):
+    schema = httpx.get(f"{live_server.url}/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    assert {"/api/v1/files", "/api/v1/files/{file_id}", "/api/v1/files/{file_id}/complete"} <= set(paths)
+    assert set(paths["/api/v1/files"]) == {"get", "post"}
+    assert "404" in paths["/api/v1/files/{file_id}"]["get"]["responses"]
+    assert "FileErrorOut" in schema["components"]["schemas"]

@@ -8,7 +8,7 @@ The flow the SDK uses: ``create`` -> PUT the bytes to ``upload_url`` -> ``comple
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
@@ -142,6 +142,15 @@ def _route(request: HttpRequest, name: str, file: FileUpload) -> str:
     return request.build_absolute_uri(path)
 
 
+def _part_route(request: HttpRequest, file: FileUpload, number: int) -> str:
+    namespace = request.resolver_match.namespace if request.resolver_match else ""
+    name = "files_upload_part"
+    path = reverse(
+        f"{namespace}:{name}" if namespace else name, kwargs={"file_id": file.public_id, "part_number": number}
+    )
+    return request.build_absolute_uri(path)
+
+
 def _out(request: HttpRequest, file: FileUpload) -> dict:
     download = None
     if file.status == FileUploadStatus.READY and not services.storage_is_s3():
@@ -218,8 +227,19 @@ def files_router() -> Router:
             )
         except ApplicationError as error:
             return _error(error)
-        target = services.upload_target(file, local_url=_route(request, "files_upload", file))
-        return Status(200, {**_out(request, file), "upload_url": target.url, "upload_headers": target.headers})
+        target = services.upload_target(
+            file,
+            local_url=_route(request, "files_upload", file),
+            local_part_url=lambda number: _part_route(request, file, number),
+        )
+        created = {**_out(request, file), "upload_url": target.url, "upload_headers": target.headers}
+        if target.part_urls is not None:
+            created |= {
+                "multipart_upload_id": file.multipart_upload_id,
+                "multipart_chunk_size": services.MULTIPART_CHUNK_BYTES,
+                "multipart_upload_urls": target.part_urls,
+            }
+        return Status(200, created)
 
     @router.get("/{file_id}", response={200: FileOut, **ERRORS}, summary="Retrieve file", url_name="files_retrieve")
     def files_retrieve(request, file_id: str):
@@ -236,11 +256,18 @@ def files_router() -> Router:
         url_name="files_complete",
     )
     def files_complete(request, file_id: str, payload: FileCompleteIn | None = None):
-        """Checks the uploaded bytes now (type from the bytes, size limit). Uploads are single-part, so
-        ``multipart_parts`` and ``multipart_upload_id`` are accepted and not needed."""
+        """Puts a multipart upload's parts together (``multipart_parts`` with each part's ETag, the
+        ``multipart_upload_id`` create returned), then checks the bytes (type from the bytes, size
+        limit). For a single-part upload the multipart fields may be left empty."""
         try:
             require_write(request)
-            file = services.file_complete(owner=request_owner(request), file_id=file_id)
+            parts = [(part.part_number, part.etag) for part in (payload.multipart_parts if payload else [])]
+            file = services.file_complete(
+                owner=request_owner(request),
+                file_id=file_id,
+                multipart_parts=parts,
+                multipart_upload_id=payload.multipart_upload_id if payload else "",
+            )
         except ApplicationError as error:
             return _error(error)
         return Status(200, _out(request, file))
@@ -262,6 +289,24 @@ def files_router() -> Router:
         if file.status == FileUploadStatus.FAILED:
             return Status(400, {"error": {"code": "invalid_file", "message": file.failure_reason}})
         return Status(200, _out(request, file))
+
+    @router.put(
+        "/{file_id}/parts/{part_number}",
+        auth=None,
+        response={200: None, 400: FileErrorOut, 404: FileErrorOut, 409: FileErrorOut},
+        summary="Upload one part of a multipart file (its multipart_upload_urls on the file-system backend)",
+        url_name="files_upload_part",
+    )
+    def files_upload_part(request, file_id: str, part_number: int, token: str = ""):
+        """The part's raw bytes as the request body; answers its ETag, as S3 does."""
+        try:
+            file = services.part_for_token(file_id=file_id, part_number=part_number, token=token)
+            etag = services.file_part_receive(file=file, part_number=part_number, stream=request)
+        except ApplicationError as error:
+            return _error(error)
+        response = HttpResponse(status=200)
+        response["ETag"] = f'"{etag}"'
+        return response
 
     @router.get(
         "/{file_id}/download",

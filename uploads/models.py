@@ -32,6 +32,10 @@ class FileUpload(models.Model):
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     failure_reason = models.CharField(max_length=400, blank=True)
+    # A multipart upload (Whop's multipart: true): its id (S3's UploadId, or ours on the file
+    # system) and how many parts of MULTIPART_CHUNK_BYTES it takes; blank for a single PUT.
+    multipart_upload_id = models.CharField(max_length=300, blank=True)
+    multipart_parts = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     ready_at = models.DateTimeField(null=True, blank=True)
 

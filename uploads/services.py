@@ -9,6 +9,7 @@ only one who sees it or attaches it; anyone else is told it does not exist.
 import base64
 import binascii
 import hashlib
+import io
 import logging
 import secrets
 import string
@@ -48,6 +49,8 @@ PAGE_MAX = 100
 FILE_IDS_MAX = 250
 QUOTA_WINDOW = timedelta(days=1)
 UPLOAD_SALT = "uploads.put"
+# Whop's multipart uploads: parts of 5 MB (S3's smallest part), the last one shorter.
+MULTIPART_CHUNK_BYTES = 5 * 1024 * 1024
 DOWNLOAD_SALT = "uploads.get"
 
 
@@ -166,10 +169,13 @@ def file_create(
         )
     max_bytes = settings.RESOLUTION["MAX_FILE_BYTES"]
     if multipart:
-        raise ApplicationError(
-            f"Multipart uploads are not offered: files are at most {_max_mb()} MB; upload in one part "
-            "(leave out multipart)."
-        )
+        if byte_size is None:
+            raise ApplicationError("A multipart upload needs the file's byte_size.")
+        if byte_size <= MULTIPART_CHUNK_BYTES:
+            raise ApplicationError(
+                f"A multipart upload is for files larger than {MULTIPART_CHUNK_BYTES // (1024 * 1024)} MB; "
+                "upload this one in one part (leave out multipart)."
+            )
     if byte_size is not None:
         if byte_size <= 0:
             raise ApplicationError(f"“{name}” is empty.")
@@ -177,7 +183,7 @@ def file_create(
             raise ApplicationError(f"“{name}” is larger than the {_max_mb()} MB limit for a file.")
     _quota_check(owner, now=now, adding_bytes=byte_size or 0)
     public_id = _new_public_id()
-    return FileUpload.objects.create(
+    file = FileUpload.objects.create(
         public_id=public_id,
         filename=name,
         declared_size=byte_size,
@@ -185,18 +191,66 @@ def file_create(
         created_at=now,
         **_owner_fields(owner),
     )
+    if multipart:
+        file.multipart_parts = -(-byte_size // MULTIPART_CHUNK_BYTES)
+        file.multipart_upload_id = _multipart_begin(file)
+        file.save(update_fields=["multipart_parts", "multipart_upload_id"])
+    return file
 
 
 @dataclass(frozen=True)
 class UploadTarget:
-    url: str
+    url: str | None
     headers: dict[str, str]
+    part_urls: list[dict] | None = None
 
 
-def upload_target(file: FileUpload, *, local_url: str) -> UploadTarget:
-    """Where the client PUTs the bytes: a presigned S3 URL (no ACL, nothing else to send), or
-    ``local_url`` (our own endpoint, the caller's absolute URL for it) carrying a signed token."""
+def _s3_key(storage, name: str) -> str:
+    from storages.utils import clean_name, safe_join
+
+    return safe_join(storage.location, clean_name(name)) if storage.location else clean_name(name)
+
+
+def _s3_client(storage):
+    return storage.connection.meta.client
+
+
+def _multipart_begin(file: FileUpload) -> str:
     storage = _storage()
+    if not storage_is_s3(storage):
+        return "mpu_" + secrets.token_hex(16)
+    params = {"Bucket": storage.bucket_name, "Key": _s3_key(storage, file.storage_name)}
+    return _s3_client(storage).create_multipart_upload(**params)["UploadId"]
+
+
+def _part_name(file: FileUpload, part_number: int) -> str:
+    return f"{file.storage_name}.part{part_number}"
+
+
+def upload_target(file: FileUpload, *, local_url: str, local_part_url=None) -> UploadTarget:
+    """Where the client PUTs the bytes: a presigned S3 URL (no ACL, nothing else to send), or
+    ``local_url`` (our own endpoint, the caller's absolute URL for it) carrying a signed token.
+    A multipart file gets one URL per part instead (``local_part_url(n)`` on the file system)."""
+    storage = _storage()
+    if file.multipart_upload_id:
+        urls = []
+        for number in range(1, (file.multipart_parts or 0) + 1):
+            if storage_is_s3(storage):
+                url = _s3_client(storage).generate_presigned_url(
+                    "upload_part",
+                    Params={
+                        "Bucket": storage.bucket_name,
+                        "Key": _s3_key(storage, file.storage_name),
+                        "UploadId": file.multipart_upload_id,
+                        "PartNumber": number,
+                    },
+                    ExpiresIn=upload_url_seconds(),
+                )
+            else:
+                token = signing.TimestampSigner(salt=UPLOAD_SALT).sign(f"{file.public_id}.{number}")
+                url = f"{local_part_url(number)}?token={token}"
+            urls.append({"part_number": number, "url": url})
+        return UploadTarget(url=None, headers={}, part_urls=urls)
     if storage_is_s3(storage):
         url = storage.url(file.storage_name, expire=upload_url_seconds(), http_method="PUT")
         return UploadTarget(url=url, headers={})
@@ -288,13 +342,95 @@ def file_refresh(file: FileUpload, *, now: datetime | None = None) -> FileUpload
         return _check_stored(locked, now=now)
 
 
-def file_complete(*, owner, file_id: str, now: datetime | None = None) -> FileUpload:
-    """The SDK's `complete`: check the uploaded bytes now. Idempotent; a file still without bytes
+def file_complete(
+    *,
+    owner,
+    file_id: str,
+    multipart_parts: list[tuple[int, str]] | None = None,
+    multipart_upload_id: str = "",
+    now: datetime | None = None,
+) -> FileUpload:
+    """The SDK's `complete`: a multipart file's parts are put together (``multipart_parts``:
+    (part_number, etag) each), then the bytes are checked. Idempotent; a file still without bytes
     is a conflict the client can fix by uploading them."""
-    file = file_refresh(file_get(owner=owner, file_id=file_id), now=now)
+    file = file_get(owner=owner, file_id=file_id)
+    if file.multipart_upload_id and file.status == FileUploadStatus.PENDING:
+        _multipart_finish(file, parts=multipart_parts or [], upload_id=multipart_upload_id)
+    file = file_refresh(file, now=now)
     if file.status == FileUploadStatus.PENDING:
         raise FileConflict(f"{file.public_id} has no bytes yet: PUT them to its upload_url first.")
     return file
+
+
+def _multipart_finish(file: FileUpload, *, parts: list[tuple[int, str]], upload_id: str) -> None:
+    """Put the parts together into the file's object, in order; the bytes are checked afterwards."""
+    if not secrets.compare_digest(str(upload_id or ""), file.multipart_upload_id):
+        raise ApplicationError("multipart_upload_id is not this file's: pass the one create returned.")
+    numbers = [number for number, _ in parts]
+    if sorted(numbers) != list(range(1, (file.multipart_parts or 0) + 1)):
+        raise ApplicationError(
+            f"Pass every part, numbered 1 to {file.multipart_parts}, each with the ETag its upload answered."
+        )
+    ordered = sorted(parts)
+    storage = _storage()
+    with transaction.atomic():
+        locked = FileUpload.objects.select_for_update().get(pk=file.pk)
+        if locked.status != FileUploadStatus.PENDING or storage.exists(locked.storage_name):
+            return
+        if storage_is_s3(storage):
+            from botocore.exceptions import ClientError
+
+            try:
+                _s3_client(storage).complete_multipart_upload(
+                    Bucket=storage.bucket_name,
+                    Key=_s3_key(storage, locked.storage_name),
+                    UploadId=locked.multipart_upload_id,
+                    MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in ordered]},
+                )
+            except ClientError as error:
+                message = error.response.get("Error", {}).get("Message") or "the parts were refused"
+                raise ApplicationError(f"The parts could not be put together: {message}") from None
+            return
+        with SpooledTemporaryFile(max_size=2**20) as whole:
+            for number, etag in ordered:
+                name = _part_name(locked, number)
+                if not storage.exists(name):
+                    raise FileConflict(f"Part {number} has not been uploaded yet.")
+                with storage.open(name, "rb") as part:
+                    data = part.read()
+                if not secrets.compare_digest(hashlib.md5(data).hexdigest(), etag.strip('"')):  # noqa: S324 - S3's ETag
+                    raise ApplicationError(f"Part {number}'s ETag is not the one its upload answered.")
+                whole.write(data)
+            whole.seek(0)
+            storage.save(locked.storage_name, File(whole))
+        for number, _ in ordered:
+            storage.delete(_part_name(locked, number))
+
+
+def file_part_receive(*, file: FileUpload, part_number: int, stream) -> str:
+    """One part of a multipart upload to our own part URL (the file-system backend); returns its
+    ETag (the MD5 of its bytes, as S3 answers)."""
+    if file.status != FileUploadStatus.PENDING or not file.multipart_upload_id:
+        raise FileConflict(f"{file.public_id} is not waiting for parts.")
+    if not 1 <= part_number <= (file.multipart_parts or 0):
+        raise ApplicationError(f"Parts are numbered 1 to {file.multipart_parts}.")
+    data = stream.read(MULTIPART_CHUNK_BYTES + 1)
+    if len(data) > MULTIPART_CHUNK_BYTES:
+        raise ApplicationError(f"A part is at most {MULTIPART_CHUNK_BYTES // (1024 * 1024)} MB.")
+    storage = _storage()
+    name = _part_name(file, part_number)
+    storage.delete(name)
+    storage.save(name, File(io.BytesIO(data)))
+    return hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag, not a security check
+
+
+def part_for_token(*, file_id: str, part_number: int, token: str) -> FileUpload:
+    if not _token_check(token, file_id=f"{file_id}.{part_number}", salt=UPLOAD_SALT, max_age=upload_url_seconds()):
+        raise FileNotFound("This upload link is not valid or has expired; create the file again.")
+    found = FileUpload.objects.filter(public_id=str(file_id)).first()
+    if found is None:
+        raise FileNotFound("This upload link is not valid or has expired; create the file again.")
+    return found
 
 
 def file_receive(*, file: FileUpload, stream, now: datetime | None = None) -> FileUpload:
@@ -303,6 +439,8 @@ def file_receive(*, file: FileUpload, stream, now: datetime | None = None) -> Fi
     now = now or timezone.now()
     if file.status != FileUploadStatus.PENDING:
         raise FileConflict(f"{file.public_id} has been uploaded already; create a new file to send other bytes.")
+    if file.multipart_upload_id:
+        raise FileConflict(f"{file.public_id} is a multipart upload: PUT each part to its own URL.")
     max_bytes = settings.RESOLUTION["MAX_FILE_BYTES"]
     with SpooledTemporaryFile(max_size=2**20) as buffer:
         total = 0
@@ -574,6 +712,20 @@ def attachment_s3_url(attachment) -> str | None:
 STALE_AFTER = timedelta(days=1)
 
 
+def _multipart_abandon(file: FileUpload, storage) -> None:
+    """A multipart upload never completed: its parts are removed (S3 keeps them until aborted)."""
+    if storage_is_s3(storage):
+        try:
+            _s3_client(storage).abort_multipart_upload(
+                Bucket=storage.bucket_name, Key=_s3_key(storage, file.storage_name), UploadId=file.multipart_upload_id
+            )
+        except Exception:  # already gone, or the bucket's lifecycle rule aborted it
+            log.info("multipart upload %s already gone", file.public_id)
+        return
+    for number in range(1, (file.multipart_parts or 0) + 1):
+        storage.delete(_part_name(file, number))
+
+
 def files_purge(*, now: datetime | None = None) -> int:
     """Forget files nobody can use any more; returns how many. A file never uploaded (its URL long
     expired) or refused goes after a day; a ready one after FILE_RETENTION_DAYS (attaching copied
@@ -589,6 +741,8 @@ def files_purge(*, now: datetime | None = None) -> int:
     storage = _storage()
     for file in gone.iterator():
         storage.delete(file.storage_name)
+        if file.multipart_upload_id and file.status == FileUploadStatus.PENDING:
+            _multipart_abandon(file, storage)
         file.delete()
         purged += 1
     return purged

@@ -98,3 +98,22 @@ def test_an_upload_url_past_its_time_is_refused_by_s3(sdk, live_server, bucket, 
     refused = httpx.put(created.upload_url, content=PNG)
     assert refused.status_code == 403 and b"Request has expired" in refused.content
     assert keys(bucket) == []
+
+
+def test_a_multipart_upload_goes_to_s3_part_by_part_and_is_checked_on_complete(sdk, live_server, bucket, customer):
+    from whop_sdk.files.types import CompleteFilesRequestMultipartPartsItem
+
+    from .test_services import BIG_PNG
+
+    client = sdk(f"user-{customer.pk}")
+    created = client.files.create(filename="still.png", byte_size=len(BIG_PNG), multipart=True)
+    chunk, parts = created.multipart_chunk_size, []
+    for part in created.multipart_upload_urls:
+        assert "uploadId=" in part.url and "X-Amz-Signature" in part.url
+        put = httpx.put(part.url, content=BIG_PNG[(part.part_number - 1) * chunk : part.part_number * chunk])
+        assert put.status_code == 200, put.text
+        parts.append(CompleteFilesRequestMultipartPartsItem(part_number=part.part_number, etag=put.headers["etag"]))
+    assert client.files.retrieve(created.id).upload_status == "pending"
+    done = client.files.complete(created.id, multipart_parts=parts, multipart_upload_id=created.multipart_upload_id)
+    assert (done.upload_status, done.size, done.content_type) == ("ready", len(BIG_PNG), "image/png")
+    assert httpx.get(done.url).content == BIG_PNG

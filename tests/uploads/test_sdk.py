@@ -123,3 +123,22 @@ def test_openapi_documents_every_files_call_with_its_error_shape(live_server):
     assert set(paths["/api/v1/files"]) == {"get", "post"}
     assert "404" in paths["/api/v1/files/{file_id}"]["get"]["responses"]
     assert "FileErrorOut" in schema["components"]["schemas"]
+
+
+def test_a_multipart_upload_through_the_client_puts_each_part_then_completes(sdk, live_server, customer):
+    from whop_sdk.files.types import CompleteFilesRequestMultipartPartsItem
+
+    from .test_services import BIG_PNG
+
+    client = sdk(f"user-{customer.pk}")
+    created = client.files.create(filename="still.png", byte_size=len(BIG_PNG), multipart=True)
+    assert created.upload_url is None and created.multipart_chunk_size == 5 * 1024 * 1024
+    assert [part.part_number for part in created.multipart_upload_urls] == [1, 2]
+    chunk, parts = created.multipart_chunk_size, []
+    for part in created.multipart_upload_urls:
+        put = httpx.put(part.url, content=BIG_PNG[(part.part_number - 1) * chunk : part.part_number * chunk])
+        assert put.status_code == 200, put.text
+        parts.append(CompleteFilesRequestMultipartPartsItem(part_number=part.part_number, etag=put.headers["etag"]))
+    done = client.files.complete(created.id, multipart_parts=parts, multipart_upload_id=created.multipart_upload_id)
+    assert (done.upload_status, done.size) == ("ready", len(BIG_PNG))
+    assert httpx.get(done.url).content == BIG_PNG

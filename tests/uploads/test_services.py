@@ -54,7 +54,8 @@ def test_bytes_beyond_the_size_limit_are_refused_without_being_kept(customer, se
         ({"filename": "   "}, "Please give the file's name"),
         ({"filename": "a.png", "byte_size": 0}, "is empty"),
         ({"filename": "a.png", "byte_size": 11 * 1024 * 1024}, "larger than the 10 MB limit"),
-        ({"filename": "a.png", "multipart": True}, "Multipart uploads are not offered"),
+        ({"filename": "a.png", "multipart": True}, "multipart upload needs the file's byte_size"),
+        ({"filename": "a.png", "multipart": True, "byte_size": 5 * 1024 * 1024}, "larger than 5 MB"),
         ({"filename": "a.png", "visibility": "public"}, "always private"),
     ],
 )
@@ -210,3 +211,44 @@ def test_attachment_items_as_the_client_sends_them_give_file_ids():
     assert services.attachment_file_ids([{"id": "file_a"}, {"direct_upload_id": "file_b"}]) == ["file_a", "file_b"]
     with pytest.raises(ApplicationError, match="needs the id of a file"):
         services.attachment_file_ids([{}])
+
+
+BIG_PNG = PNG + b"\x00" * (7 * 1024 * 1024)
+
+
+def test_a_multipart_upload_is_put_together_from_its_parts_and_checked(customer):
+    file = services.file_create(owner=customer, filename="video-still.png", byte_size=len(BIG_PNG), multipart=True)
+    assert file.multipart_parts == 2 and file.multipart_upload_id
+    with pytest.raises(services.FileConflict, match="PUT each part"):
+        services.file_receive(file=file, stream=io.BytesIO(BIG_PNG))
+    chunk = services.MULTIPART_CHUNK_BYTES
+    etags = [
+        services.file_part_receive(file=file, part_number=n, stream=io.BytesIO(BIG_PNG[(n - 1) * chunk : n * chunk]))
+        for n in (1, 2)
+    ]
+    with pytest.raises(ApplicationError, match="not this file's"):
+        services.file_complete(owner=customer, file_id=file.public_id, multipart_parts=[], multipart_upload_id="x")
+    upload_id = file.multipart_upload_id
+    with pytest.raises(ApplicationError, match="every part, numbered 1 to 2"):
+        services.file_complete(
+            owner=customer, file_id=file.public_id, multipart_parts=[(1, etags[0])], multipart_upload_id=upload_id
+        )
+    with pytest.raises(ApplicationError, match="Part 2's ETag"):
+        services.file_complete(
+            owner=customer,
+            file_id=file.public_id,
+            multipart_parts=[(1, etags[0]), (2, etags[0])],
+            multipart_upload_id=upload_id,
+        )
+    done = services.file_complete(
+        owner=customer,
+        file_id=file.public_id,
+        multipart_parts=[(2, f'"{etags[1]}"'), (1, etags[0])],
+        multipart_upload_id=upload_id,
+    )
+    assert (done.status, done.size_bytes, done.content_type) == ("ready", len(BIG_PNG), "image/png")
+    from django.core.files.storage import storages
+
+    storage = storages["default"]
+    assert storage.open(done.storage_name).read() == BIG_PNG
+    assert not storage.exists(f"{done.storage_name}.part1")

@@ -472,3 +472,33 @@ def test_customer_decline_after_the_offer_lapsed_keeps_what_was_typed(client):
     page = response.content.decode()
     assert "There is no offer waiting for your answer" in page
     assert "I want the whole amount." in page
+
+
+def _refunded_elsewhere(scene, cents):
+    from payments.services import refund_request
+
+    refund_request(
+        payment=scene.payment,
+        amount_cents=cents,
+        currency="USD",
+        idempotency_key=f"manual-{scene.payment.pk}",
+        initiated_by_kind=ActorKind.MERCHANT,
+        initiated_by=scene.merchant,
+    )
+
+
+def test_offer_bounds_count_only_what_is_left_of_the_payment():
+    """$50 paid, $30 already refunded another way: $20 is left, so $20 is no offer and $19.99 is."""
+    scene = case_in_state("open")
+    _refunded_elsewhere(scene, 3000)
+
+    with pytest.raises(ApplicationError, match=r"An offer must be less than the \$20\.00 left to refund"):
+        offer(scene, cents=2000)
+    assert offer(scene, cents=1999).amount_cents == 1999
+
+
+def test_offer_when_nothing_is_left_to_refund_is_refused():
+    scene = case_in_state("open")
+    _refunded_elsewhere(scene, 5000)
+    with pytest.raises(InvalidTransitionError, match="Nothing is left to refund on this payment."):
+        offer(scene)

@@ -221,7 +221,7 @@ def _reply_expired(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, st
     if party == CUSTOMER:
         return (
             "closed because there was no reply",
-            "You did not reply to the merchant's question in time, so the case was decided in their favour.",
+            "You did not reply to the merchant in time, so the case was decided in their favour.",
             "If you disagree, appeal once to the platform before the deadline; otherwise the decision becomes final.",
         )
     return (
@@ -309,7 +309,9 @@ def _reviewer_message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str,
 REMINDER_NEXT_STEP = {
     CaseStatus.OPEN: "Accept, deny or request more information before the deadline, or the platform decides.",
     CaseStatus.INFO_REQUESTED: (
-        "Reply to the merchant's question before the deadline, or the case closes in their favour."
+        # Also when the merchant's partial refund offer waits (it lapses at the same deadline).
+        "Reply to the merchant's question (or answer their offer) before the deadline, or the case closes in "
+        "their favour."
     ),
     CaseStatus.ACCEPTED: "Appeal before the deadline if you disagree; otherwise the refund is made.",
     CaseStatus.DENIED: "Appeal before the deadline if you disagree; otherwise the decision is final.",

@@ -348,7 +348,9 @@ def test_the_parties_other_moves_stay_allowed_and_lapse_the_offer(move, then, ou
     call = {
         "accept": lambda: services.case_accept(case=scene.case.pk, actor=scene.merchant, now=at),
         "refund_in_full": lambda: services.case_refund_in_full(case=scene.case.pk, actor=scene.merchant, now=at),
-        "deny": lambda: services.case_deny(case=scene.case.pk, actor=scene.merchant, note="No.", now=at),
+        "deny": lambda: services.case_deny(
+            case=scene.case.pk, actor=scene.merchant, reason="outside_policy", message="No.", now=at
+        ),
         "withdraw": lambda: services.case_withdraw(case=scene.case.pk, actor=scene.customer, now=at),
     }[move]
 

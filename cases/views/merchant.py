@@ -79,6 +79,13 @@ def merchant_view(*, post_only: bool = False):
     return decorate
 
 
+def merchant_bar_context(request, *, company_id: int, section: str, switch_url_name: str) -> dict:
+    """The company bar for a merchant page served by another app (notifications, settings): the
+    membership (404 for a non-member) and what the bar shows; the switcher goes to ``switch_url_name``."""
+    membership = membership_get_for_merchant(user=request.user, company_id=company_id)
+    return {**_bar_context(request, membership, section=section), "switch_url_name": switch_url_name}
+
+
 def _bar_context(request, membership: Membership, *, section: str) -> dict:
     """What every merchant page shows above its content: the company and its switcher, the
     tabs, and the "N open resolutions" button (counted fresh on every page)."""

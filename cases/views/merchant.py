@@ -259,7 +259,16 @@ def _case_page(request, membership, case, *, forms: dict | None = None, error: s
         "open_form": next(iter(forms), ""),
         "error": error,
     }
+    # The case moved on and the form that failed is no longer offered: still hand back what was typed.
+    for name, form in forms.items():
+        if form.is_bound and not context["can"].get(_SHOWN_BY.get(name, name)):
+            context["unsent_text"] = next((form.data.get(f, "") for f in _TEXT_FIELDS if form.data.get(f)), "")
     return render(request, "cases/merchant/case_detail.html", context, status=status)
+
+
+# The policy answer that shows each form (cases.policy.CaseAction values), and the fields a person types in.
+_SHOWN_BY = {"waive": "waive_appeal"}
+_TEXT_FIELDS = ("body", "message", "note", "statement")
 
 
 def _case_for(request, membership, case_id: int):

@@ -249,3 +249,30 @@ def test_deadlines_move_with_the_reader(client):
     assert "You may appeal until" in _text(_merchant_page(client, scene))
     assert "The merchant may appeal until" in _text(_customer_page(client, scene))
     assert scene.case.appeal_by > scene.now - timedelta(days=1)
+
+
+def test_a_refused_merchant_answer_hands_back_what_was_typed(client):
+    """The customer withdrew while the merchant typed a denial: the page says why and gives the
+    note back, since the deny form is no longer offered."""
+    scene = case_in_state("open")
+    services.case_withdraw(case=scene.case, actor=scene.customer, now=scene.later(minutes=1))
+    client.force_login(scene.merchant)
+    response = client.post(
+        reverse("merchant:case-deny", args=[scene.case.company_id, scene.case.pk]),
+        {"note": "Checked before shipping, twice.", "confirm": "on"},
+    )
+    assert response.status_code == 409
+    text = _text(response.content.decode())
+    assert "This case is closed, so you can no longer deny it." in text
+    assert "What you wrote was not sent. Copy it if you still need it: Checked before shipping, twice." in text
+
+
+def test_a_refused_customer_reply_hands_back_what_was_typed(client):
+    scene = case_in_state("info_requested")
+    services.case_accept(case=scene.case, actor=scene.merchant, now=scene.later(minutes=1))
+    client.force_login(scene.customer)
+    response = client.post(reverse("cases:case-reply", args=[scene.case.pk]), {"message": "Serial 42-XY."})
+    assert response.status_code == 409
+    text = _text(response.content.decode())
+    assert "This case is closed" in text
+    assert "Serial 42-XY." in text

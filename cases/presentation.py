@@ -235,7 +235,7 @@ _DID = {
     A.REFUND_ISSUED: "Refund sent",
     A.REFUND_FAILED: "Refund delayed",
     A.CREDIT_GRANTED: "Balance credited",
-    A.REMINDER: "Reminder sent",
+    A.REMINDER: "Deadline reminder",
 }
 _DECISIONS = {
     CaseStatus.ACCEPTED: "{who} decided the customer should be refunded",

@@ -237,6 +237,7 @@ def test_each_person_reads_the_case_in_their_words_at_1280(new_page, screenshot,
 
     seller.goto(reverse("notifications:merchant-list", args=[company.pk]))
     expect(seller.locator("#open-resolutions")).to_have_text("1 open resolution")
+    screenshot(seller, "merchant_notifications_1280")
 
     admin = new_page()
     admin.goto(reverse("admin:login") + "?next=" + reverse("admin:cases_case_changelist"))

@@ -36,7 +36,7 @@ def test_merchant_refunds_an_escalated_case_in_full_and_sees_it_closed_as_refund
 
     expect(page.get_by_text("You refunded the customer in full and the case is closed")).to_be_visible()
     expect(page.get_by_role("heading", name="Closed: refunded", exact=True)).to_be_visible()
-    expect(page.get_by_text("Refunded in full by the merchant").first).to_be_visible()
+    expect(page.get_by_text("You refunded the payment in full").first).to_be_visible()
     expect(page.get_by_text("Refund $50.00 now", exact=True)).to_have_count(0)
     screenshot(page, "merchant-refunded-in-full")
     case.refresh_from_db()

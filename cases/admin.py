@@ -380,8 +380,12 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ]
         # Money in the notes as money ("$59.00 refunded …"), also for rows written before.
         notes = event_notes(events, case=case, refunds=[row[0] for row in refunds])
+        labels = dict(CaseStatus.choices)
         for event in events:
             event.shown_note = notes.get(event.pk, event.note)
+            # The product's words for the states, as the parties and the filters read them.
+            event.from_label = labels.get(event.from_state, event.from_state)
+            event.to_label = labels.get(event.to_state, event.to_state)
         is_reviewer = user_is_reviewer(request.user)
         actions = case_actions_for(case=case, user=request.user, now=timezone.now())
         can = actions.can_as(ActorKind.REVIEWER)

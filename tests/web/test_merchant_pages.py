@@ -343,9 +343,9 @@ def test_case_page_shows_customer_payment_history_with_this_company_only(signed_
     case = open_case(company, customer=customer, product=ProductFactory(company=company, name="New kettle"))
     _, text = page(signed_in, "case", company, case.pk)
     history = text[text.index('id="payment-history"') :]
-    assert "Old mug" in history and f"#{earlier.pk}" in history
+    assert "Old mug" in history and f"pay-{earlier.pk}" in history
     assert "New kettle" in history and "this case" in history
-    assert "Other shop&#x27;s hat" not in history and f"#{elsewhere.pk} " not in history
+    assert "Other shop&#x27;s hat" not in history and f"pay-{elsewhere.pk} " not in history
 
 
 def test_case_page_offers_appeal_on_reviewer_refund(signed_in, company, reviewer_user):

@@ -165,8 +165,8 @@ def test_customer_files_a_claim_with_the_keyboard_only(new_page, world):
 
 
 def test_merchant_answers_a_case_with_the_keyboard_only(new_page, world):
-    """The merchant opens the case from the list, opens "Deny the refund", types a note, ticks the
-    confirmation and sends it: Tab, Shift+Tab, Enter, Space and typing only."""
+    """The merchant opens the case from the list, opens "Deny the refund", picks a reason, types a
+    message, ticks the confirmation and sends it: Tab, Shift+Tab, Enter, Space and typing only."""
     company = world["company"]
     case = services.case_open(
         customer=world["customer"], payment=world["claimable"], reason="poor_quality", description="Cracked."
@@ -180,6 +180,9 @@ def test_merchant_answers_a_case_with_the_keyboard_only(new_page, world):
     tab_to(page, r"Deny the refund")
     page.keyboard.press("Enter")  # opens the <details>
     tab_to(page, r"Why you deny the refund")
+    page.keyboard.type("Delivered")  # typing on a focused select picks the matching reason
+    expect(page.get_by_label("Why you deny the refund")).to_have_value("delivered_as_described")
+    tab_to(page, r"Your message to the customer")
     page.keyboard.type("It was checked before shipping.")
     tab_to(page, r"I understand a denial", limit=10)
     page.keyboard.press("Space")

@@ -259,7 +259,7 @@ def test_a_refused_merchant_answer_hands_back_what_was_typed(client):
     client.force_login(scene.merchant)
     response = client.post(
         reverse("merchant:case-deny", args=[scene.case.company_id, scene.case.pk]),
-        {"note": "Checked before shipping, twice.", "confirm": "on"},
+        {"reason": "delivered_as_described", "message": "Checked before shipping, twice.", "confirm": "on"},
     )
     assert response.status_code == 409
     text = _text(response.content.decode())

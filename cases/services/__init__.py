@@ -18,6 +18,7 @@ from .deadlines import case_deny_unanswered, case_escalate_overdue, case_expire,
 from .housekeeping import HousekeepingResult, evidence_orphans_purge, form_tokens_purge, housekeeping_run
 from .messages import case_message_post
 from .opening import auto_refund_terms, case_open, case_open_refusal
+from .reads import case_mark_seen
 from .reviewers import Decision, case_decide, case_decide_appeal, case_reviewer_info_request
 from .settlement import RefundsSent, refund_retry, refunds_send, refunds_send_due
 
@@ -38,6 +39,7 @@ __all__ = [
     "case_escalate_overdue",
     "case_expire",
     "case_finalize_expired",
+    "case_mark_seen",
     "case_message_post",
     "case_open",
     "case_open_refusal",

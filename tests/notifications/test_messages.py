@@ -285,3 +285,22 @@ def test_the_one_email_safety_net_never_sends_a_message_alone():
 
     message_notice.refresh_from_db()
     assert message_notice.email_status == EmailStatus.DIGEST
+
+
+def test_reviewer_finds_the_message_notice_from_the_admin_and_it_leads_to_the_admin_case_page(client):
+    """The admin's header links to the reviewer's notifications; the notice opens the case in admin."""
+    scene = case_in_state("escalated", now=START)
+    services.case_reviewer_info_request(
+        case=scene.case, actor=scene.reviewer, party="customer", message="Photo?", now=scene.later()
+    )
+    services.case_message_post(case=scene.case, actor=scene.customer, body="Here.", now=scene.later(hours=1))
+    client.force_login(scene.reviewer)
+
+    queue = client.get("/admin/cases/case/").content.decode()
+    listed = client.get("/notifications/").content.decode()
+    [notice] = Notification.objects.filter(recipient=scene.reviewer)
+    opened = client.get(f"/notifications/{notice.pk}/open/")
+
+    assert "Notifications (1 unread)" in queue
+    assert "new message from the customer" in listed
+    assert opened.status_code == 302 and opened["Location"] == f"/admin/cases/case/{scene.case.pk}/change/"

@@ -75,12 +75,12 @@ def notifications_enqueue_delivery(*, ids: list[int]) -> None:
             log.exception("Could not queue notification delivery; the sweep will retry it")
 
 
-def _backoff(attempts: int) -> timedelta:
+def retry_backoff(attempts: int) -> timedelta:
     seconds = conf("EMAIL_RETRY_BASE_SECONDS") * 2 ** max(0, attempts - 1)
     return timedelta(seconds=min(seconds, conf("EMAIL_RETRY_MAX_SECONDS")))
 
 
-def _stillwants_email(notification: Notification) -> bool:
+def still_wants_email(notification: Notification) -> bool:
     recipient = notification.recipient
     try:
         emails_on = recipient.preferences.resolution_center_emails
@@ -119,7 +119,7 @@ def notification_deliver(*, notification_id: int, connection=None, now: datetime
     )
     if notification is None:  # its recipient was deleted meanwhile
         return "not_claimed"
-    if not _stillwants_email(notification):
+    if not still_wants_email(notification):
         # Turned off (or the address removed) after the change: the in-app entry is enough.
         ours.update(email_status=EmailStatus.SKIPPED, email_claim=None, email_next_attempt_at=None)
         return "skipped"
@@ -134,7 +134,7 @@ def notification_deliver(*, notification_id: int, connection=None, now: datetime
         ours.update(
             email_status=EmailStatus.FAILED if gave_up else EmailStatus.PENDING,
             email_claim=None,
-            email_next_attempt_at=None if gave_up else now + _backoff(attempts),
+            email_next_attempt_at=None if gave_up else now + retry_backoff(attempts),
             email_last_error=repr(error)[:1000],
         )
         return "failed" if gave_up else "retry"

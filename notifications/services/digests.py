@@ -36,7 +36,7 @@ from ..links import case_url, notifications_settings_url
 from ..messages import message_author
 from ..models import EmailStatus, Notification, NotificationKind
 from ..selectors import user_time_zone
-from .delivery import _backoff, _stillwants_email, conf, email_sent_event
+from .delivery import conf, email_sent_event, retry_backoff, still_wants_email
 
 log = logging.getLogger("notifications.services")
 EXCERPT_LIMIT = 300
@@ -124,7 +124,7 @@ def message_digest_send(*, case_id: int, recipient_id: int, connection=None, now
     )
     if not rows:  # the recipient was deleted meanwhile
         return "not_claimed"
-    if not _stillwants_email(rows[0]):
+    if not still_wants_email(rows[0]):
         # Turned off (or the address removed) after the messages: the in-app entries are enough.
         ours.update(email_status=EmailStatus.SKIPPED, email_claim=None, email_next_attempt_at=None)
         return "skipped"
@@ -141,7 +141,7 @@ def message_digest_send(*, case_id: int, recipient_id: int, connection=None, now
         ours.update(
             email_status=EmailStatus.FAILED if gave_up else EmailStatus.DIGEST,
             email_claim=None,
-            email_next_attempt_at=None if gave_up else now + _backoff(attempts),
+            email_next_attempt_at=None if gave_up else now + retry_backoff(attempts),
             email_last_error=repr(error)[:1000],
         )
         return "failed" if gave_up else "retry"

@@ -6,7 +6,7 @@ Called from the cases app's signals (notifications/receivers.py), so ``cases`` n
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -103,7 +103,7 @@ def _reviewers_holding(case_ids: set[int]) -> dict[int, list[_Recipient]]:
     return reviewers
 
 
-def _email_state(kind: str, wants: bool, at) -> tuple[str, object]:
+def _email_state(kind: str, wants: bool, at: datetime) -> tuple[str, datetime | None]:
     """(email_status, email_next_attempt_at) of a new notice: a message's email waits for the
     case's hourly digest (digests.py); any other goes out at once, the sweep retrying after a grace."""
     if not wants:

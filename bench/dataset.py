@@ -24,7 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.expiry_rules import DENY_UNANSWERED, ESCALATE, FINALIZE_DENIAL, FINALIZE_REFUND, ExpiryRule, deadline_days
-from cases.models import Case, CaseEvent, CaseOutcome, CaseReason, CaseStatus, Message, Visibility
+from cases.models import Case, CaseEvent, CaseOutcome, CaseReason, CaseStatus, DenialReason, Message, Visibility
+from cases.services.answers import denial_note
 from cases.services.settlement import REFUND_REQUESTED_NOTE, REFUND_SENT_NOTE
 from notifications.models import UserPreferences
 from payments.models import ActorKind, BalanceCredit, Company, Membership, Payment, Product, Refund
@@ -216,8 +217,12 @@ class StoryTeller:
         how = self.rng.choices(["merchant", "reply_expired", "reviewer"], [6, 2, 2])[0]
         if how == "merchant":
             self._step(story, 2, 100)
-            self._event(story, A.DENIED, MERCHANT, merchant, S.OPEN, S.DENIED, "We shipped as described.")
-            story.fields.update(decided_by_kind=MERCHANT, decided_by_id=merchant)
+            # As cases.services.case_deny writes it: the event notes the reason, the message is a
+            # message of its own (no event of its own).
+            reason = self.rng.choice(DenialReason.values)
+            self._event(story, A.DENIED, MERCHANT, merchant, S.OPEN, S.DENIED, denial_note(reason))
+            story.messages.append((story.t, MERCHANT, merchant, "We shipped as described.", EVERYONE))
+            story.fields.update(decided_by_kind=MERCHANT, decided_by_id=merchant, denial_reason=reason)
         elif how == "reply_expired":
             self._info_round(story, customer, merchant, reply=False)
             self._expire(story, DENY_UNANSWERED)
@@ -229,7 +234,10 @@ class StoryTeller:
 
     def _appeal(self, story, kind, actor, frm):
         self._step(story, 2, 120)
-        self._event(story, A.APPEALED, kind, actor, frm, S.APPEALED, "I disagree with this decision.")
+        statement = "I disagree with this decision."
+        self._event(story, A.APPEALED, kind, actor, frm, S.APPEALED, statement)
+        # The statement is also a message for both parties (cases.services.case_appeal).
+        story.messages.append((story.t, kind, actor, statement, EVERYONE))
         self._notify(story, S.APPEALED, MERCHANT if kind == CUSTOMER else CUSTOMER)
         story.fields.update(appealed=True, appealed_by_kind=kind, escalated_at=story.t)
         story.deadline_field = ""
@@ -261,6 +269,7 @@ class StoryTeller:
             "appealed": False,
             "appealed_by_kind": "",
             "auto_refunded": False,
+            "denial_reason": "",
             "escalated_at": None,
             "closed_at": None,
         }
@@ -454,6 +463,7 @@ class CaseWriter:
             f["appealed"],
             f["appealed_by_kind"],
             f["auto_refunded"],
+            f["denial_reason"],
         )
         event_rows = []
         for t, action, kind, actor, frm, to, visibility, note in story.events:
@@ -488,6 +498,7 @@ class CaseWriter:
         "appealed",
         "appealed_by_kind",
         "auto_refunded",
+        "denial_reason",
     )
     EVENT_FIELDS = (
         "id",

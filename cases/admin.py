@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -30,7 +30,16 @@ from resolution_center.exceptions import ApplicationError, http_status_for
 from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money, parse_row_id
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
-from .models import AWAITING_REVIEWER_STATES, Attachment, Case, CaseEvent, CaseStatus, Message, Visibility
+from .models import (
+    AWAITING_REVIEWER_STATES,
+    Attachment,
+    Case,
+    CaseEvent,
+    CasePolicySnapshot,
+    CaseStatus,
+    Message,
+    Visibility,
+)
 from .policy import CaseAction, case_actions_for, user_is_reviewer
 from .selectors import with_unseen
 from .services import (
@@ -195,6 +204,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
                     "outcome",
                     "reason",
                     "description",
+                    "denial",
                     "opened_at",
                     "escalated_at",
                     "waited",
@@ -206,8 +216,11 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ),
         ("Payment", {"fields": ("payment_summary", "amount", "refunded", "payment_method", "product", "paid_at")}),
         ("Parties", {"fields": ("customer_summary", "company", "merchants")}),
+        ("Refund policy and terms when the case was opened", {"fields": ("policies_when_opened",)}),
     )
     readonly_fields = (
+        "denial",
+        "policies_when_opened",
         "waited",
         "deadline",
         "decided",
@@ -234,7 +247,9 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     def get_object(self, request, object_id, from_field=None):
         """The case page's case with everything its read-only fields show, in one query (the queue
         joins only what list_select_related names)."""
-        queryset = self.get_queryset(request).select_related("payment__product", "company", "customer", "decided_by")
+        queryset = self.get_queryset(request).select_related(
+            "payment__product", "company", "customer", "decided_by", "policy_snapshot"
+        )
         try:
             return queryset.get(pk=Case._meta.pk.to_python(object_id))
         except (Case.DoesNotExist, ValidationError, ValueError):
@@ -300,6 +315,42 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         if case.appeal_by:
             return f"Possible until {_when(case.appeal_by)}"
         return "—"
+
+    @admin.display(description="Denial reason")
+    def denial(self, case):
+        """The merchant's reason; a denial by a reviewer or by the customer's silence has none."""
+        if case.denial_reason:
+            return case.get_denial_reason_display()
+        if case.status == CaseStatus.DENIED or case.outcome == "denied":
+            return f"None given: decided by the {case.get_decided_by_kind_display().lower()}"
+        return "—"
+
+    @admin.display(description="As the customer could read them")
+    def policies_when_opened(self, case):
+        """The snapshot written when the case was opened (later edits by the company never change it)."""
+        try:
+            snapshot = case.policy_snapshot
+        except CasePolicySnapshot.DoesNotExist:
+            return "The company had no refund policy or terms when the case was opened."
+        parts = []
+        for title, text, url in (
+            ("Refund policy", snapshot.refund_policy_text, snapshot.refund_policy_url),
+            ("Terms", snapshot.terms_text, snapshot.terms_url),
+        ):
+            if not text and not url:
+                parts.append(format_html("<p><strong>{}</strong>: none.</p>", title))
+                continue
+            parts.append(format_html("<p><strong>{}</strong></p>", title))
+            if text:
+                parts.append(
+                    format_html('<div class="policy-snapshot-text">{}</div>', linebreaks_filter(text, autoescape=True))
+                )
+            if url:
+                parts.append(
+                    format_html('<p>Link: <a href="{}" rel="noopener noreferrer nofollow">{}</a></p>', url, url)
+                )
+        parts.append(format_html('<p class="help">Kept at {}.</p>', _when(snapshot.taken_at)))
+        return format_html_join("", "{}", ((part,) for part in parts))
 
     @admin.display(description="Payment")
     def payment_summary(self, case):

@@ -322,3 +322,42 @@ def merchant_case_rows(cases, *, company_id: int) -> list[MerchantCaseRow]:
             )
         )
     return rows
+
+
+# --- a denial, at the top of the customer's case page ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DenialSummary:
+    """Why the refund was denied and who decided it: the merchant's reason and message (with its
+    files), or a reviewer's decision, or the customer's silence (those leave no reason)."""
+
+    headline: str
+    reason: str
+    message: object | None  # cases.models.Message, its attachments prefetched
+    decided_by: str
+
+
+def denial_summary(case: Case) -> DenialSummary | None:
+    """For a denied case, and a case closed as denied after it; None for any other case."""
+    from .models import DenialReason
+    from .selectors import case_denial_message
+
+    if not (
+        case.status == CaseStatus.DENIED or (case.status == CaseStatus.FINAL and case.outcome == CaseOutcome.DENIED)
+    ):
+        return None
+    company = case.company.name
+    reason = DenialReason(case.denial_reason).label if case.denial_reason in DenialReason.values else ""
+    message = case_denial_message(case=case) if case.denial_reason else None
+    if case.decided_by_kind == ActorKind.REVIEWER:
+        on_appeal = " on appeal" if case.appealed else ""
+        headline = f"A platform reviewer decided{on_appeal} in {company}'s favour"
+        decided_by = "a platform reviewer"
+    elif case.decided_by_kind == ActorKind.SYSTEM:
+        headline = f"Closed in {company}'s favour: you did not reply in time"
+        decided_by = "the deadline (no reply)"
+    else:
+        headline = f"{company} denied your refund request"
+        decided_by = company
+    return DenialSummary(headline=headline, reason=reason, message=message, decided_by=decided_by)

@@ -21,4 +21,5 @@ urlpatterns = [
     path("<id:company_id>/cases/<id:case_id>/appeal-waive/", views.case_appeal_waive, name="case-appeal-waive"),
     path("<id:company_id>/payments/", views.payment_list, name="payments"),
     path("<id:company_id>/settings/auto-respond/", views.auto_respond, name="auto-respond"),
+    path("<id:company_id>/settings/policies/", views.policies, name="policies"),
 ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cases.expiry_rules import REMINDER_WINDOW, RULE_BY_STATUS
-from cases.models import CaseEvent, CaseOutcome, CaseReason, CaseStatus
+from cases.models import CaseEvent, CaseOutcome, CaseReason, CaseStatus, DenialReason
 from payments.models import ActorKind
 from resolution_center.formatting import format_money
 
@@ -44,6 +44,8 @@ class CaseFacts:
     # What was left of the payment to refund when the event was recorded (before any refund it starts).
     amount_left_cents: int = 0
     currency: str = ""
+    # The merchant's reason when they denied the case (blank for every other denial).
+    denial_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,15 @@ def _refunded_in_full(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str,
 
 
 def _denied(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    if f.denial_reason in DenialReason.values:
+        reason = DenialReason(f.denial_reason).label
+        return (
+            f"your refund request was denied ({reason.lower()})",
+            f"{f.company_name} denied your request. Their reason: {reason}. "
+            "Their message, and any files they sent, are at the top of your case page.",
+            "If you disagree, appeal once to the platform before the deadline; otherwise the decision becomes final.",
+        )
+    # A denial recorded before reasons were required: its note was the merchant's message.
     return (
         "your refund request was denied",
         f"{f.company_name} denied your request.{_quote(e.note)}",

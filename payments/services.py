@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from resolution_center.exceptions import ApplicationError
+from resolution_center.exceptions import ApplicationError, NotAllowedError
 
 from .gateways import RefundOrder, RefundProcessorUnavailable, RefundResult, get_refund_gateway
 from .models import ActorKind, BalanceCredit, Company, Membership, Payment, Refund
@@ -471,10 +473,61 @@ def company_auto_refund_update(
     return company
 
 
+POLICY_TEXT_LIMIT = 10000
+POLICY_URL_LIMIT = 500
+_policy_link_check = URLValidator(schemes=["http", "https"])
+
+
+def policy_link_clean(url: str, *, what: str) -> str:
+    """A policy link as stored: empty, or an http(s) web address (never javascript:, data: …)."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if len(url) > POLICY_URL_LIMIT:
+        raise ApplicationError(f"The link to your {what} can be at most {POLICY_URL_LIMIT} characters.")
+    try:
+        _policy_link_check(url)
+    except ValidationError:
+        raise ApplicationError(
+            f"The link to your {what} must be a web address starting with https:// (or http://)."
+        ) from None
+    return url
+
+
+def _policy_text(text: str, *, what: str) -> str:
+    text = (text or "").strip()
+    if len(text) > POLICY_TEXT_LIMIT:
+        raise ApplicationError(f"Your {what} can be at most {POLICY_TEXT_LIMIT} characters.")
+    return text
+
+
+@transaction.atomic
+def company_policies_update(
+    *, company: Company, actor, refund_policy_text: str, refund_policy_url: str, terms_text: str, terms_url: str
+) -> Company:
+    """Change a company's refund policy and terms (each a text and/or an http(s) link; empty removes
+    it); only its owners and admins may. Cases already opened keep the snapshot made at opening."""
+    from .selectors import membership_role
+
+    if membership_role(user=actor, company=company) not in Membership.MANAGING_ROLES:
+        raise NotAllowedError("Only the company's owners and admins can change the refund policy and terms.")
+    values = {
+        "refund_policy_text": _policy_text(refund_policy_text, what="refund policy"),
+        "refund_policy_url": policy_link_clean(refund_policy_url, what="refund policy"),
+        "terms_text": _policy_text(terms_text, what="terms"),
+        "terms_url": policy_link_clean(terms_url, what="terms"),
+    }
+    Company.objects.filter(pk=company.pk).update(**values)
+    company.refresh_from_db()
+    return company
+
+
 __all__ = [
     "ActorKind",
     "balance_credit_grant",
     "company_auto_refund_update",
+    "company_policies_update",
+    "policy_link_clean",
     "credit_idempotency_key",
     "refund_claim",
     "refund_idempotency_key",

@@ -142,7 +142,9 @@ def case_in_state(status: str, *, via: str = "", method: str = "card", amount_ce
             services.case_request_info(case=case, actor=merchant, message="Tracking number?", now=step())
             services.case_deny_unanswered(case=case, now=step(7 * 24 + 1))
         else:
-            services.case_deny(case=case, actor=merchant, note="Delivered.", now=step())
+            services.case_deny(
+                case=case, actor=merchant, reason="delivered_as_described", message="Delivered.", now=step()
+            )
         if status == "appealed":
             services.case_appeal(case=case, actor=customer, statement="It did not arrive.", now=step())
         elif status == "final":

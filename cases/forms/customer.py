@@ -61,6 +61,7 @@ class AppealForm(SubmissionForm):
         help_text="A platform reviewer will look at the whole case again. You can appeal only once.",
         error_messages={"required": "Please say why you appeal."},
     )
+    files = EvidenceFilesField(label="New evidence files")
 
 
 class ConfirmForm(SubmissionForm):

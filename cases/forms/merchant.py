@@ -6,9 +6,11 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from payments.services import POLICY_TEXT_LIMIT, POLICY_URL_LIMIT, policy_link_clean
+from resolution_center.exceptions import ApplicationError
 from resolution_center.formatting import MINOR_UNITS, SYMBOLS, minor_units_to_decimal, parse_money
 
-from ..models import CaseReason, CaseStatus
+from ..models import CaseReason, CaseStatus, DenialReason
 from ..selectors import CaseFilters
 from ..services import MAX_MESSAGE
 from .fields import EvidenceFilesField, SubmissionForm
@@ -60,16 +62,31 @@ class CaseRefundInFullForm(CaseAcceptForm):
 
 
 class CaseDenyForm(SubmissionForm):
-    note = forms.CharField(
-        label="Why you deny the refund (the customer sees this)",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=MAX_MESSAGE,
-        required=False,
+    """A denial says why (DOMAIN.md, "A denial says why"): a reason and a message, with files."""
+
+    reason = forms.ChoiceField(
+        label="Why you deny the refund",
+        choices=[("", "Choose a reason"), *DenialReason.choices],
+        error_messages={"required": "Please choose why you deny the refund."},
     )
+    message = forms.CharField(
+        label="Your message to the customer",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_MESSAGE,
+        help_text="The customer reads your reason and this message at the top of their case page.",
+        error_messages={"required": "Please write a message to the customer explaining the denial."},
+    )
+    files = EvidenceFilesField(label="Proof files")
     confirm = forms.BooleanField(
         label="I understand a denial cannot be undone (the customer may appeal to the platform).",
         error_messages={"required": "Please tick the box to confirm the denial; it cannot be undone."},
     )
+
+    def clean_message(self):
+        text = self.cleaned_data["message"].strip()
+        if not text:
+            raise forms.ValidationError("Please write a message to the customer explaining the denial.")
+        return text
 
 
 class CaseAppealForm(SubmissionForm):
@@ -79,6 +96,7 @@ class CaseAppealForm(SubmissionForm):
         max_length=MAX_MESSAGE,
         error_messages={"required": "Please write why you appeal."},
     )
+    files = EvidenceFilesField(label="New evidence files")
 
 
 class CaseAppealWaiveForm(SubmissionForm):
@@ -210,3 +228,51 @@ class AutoRespondForm(forms.Form):
 
     def clean_paypal_below(self) -> int:
         return self._amount("paypal_below")
+
+
+# --- refund policy and terms -----------------------------------------------------------------------
+
+
+class CompanyPoliciesForm(forms.Form):
+    """The company's refund policy and terms: each a text, a link, or both (payments.services checks
+    them again: the link must be an http(s) address)."""
+
+    refund_policy_text = forms.CharField(
+        label="Refund policy text",
+        required=False,
+        max_length=POLICY_TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Customers read this on the refund request form, before they send it.",
+    )
+    refund_policy_url = forms.CharField(
+        label="Link to your refund policy",
+        required=False,
+        max_length=POLICY_URL_LIMIT,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "url"}),
+        help_text="A web address starting with https:// (or http://).",
+    )
+    terms_text = forms.CharField(
+        label="Terms text",
+        required=False,
+        max_length=POLICY_TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    terms_url = forms.CharField(
+        label="Link to your terms",
+        required=False,
+        max_length=POLICY_URL_LIMIT,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "autocomplete": "url"}),
+        help_text="A web address starting with https:// (or http://).",
+    )
+
+    def _link(self, name: str, what: str) -> str:
+        try:
+            return policy_link_clean(self.cleaned_data.get(name, ""), what=what)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean_refund_policy_url(self) -> str:
+        return self._link("refund_policy_url", "refund policy")
+
+    def clean_terms_url(self) -> str:
+        return self._link("terms_url", "terms")

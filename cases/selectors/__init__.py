@@ -1,7 +1,7 @@
 """Every non-trivial read of cases, by job: access-checked reads scoped to who asks (access), the
 Resolution Center list (merchant_list) with its keyset paging (keyset), the cached counts above it
-(counts), its CSV export (export), the Payments tab (merchant_payments) and the merchant's
-membership (membership)."""
+(counts), its CSV export (export), the Payments tab (merchant_payments), the merchant's
+membership (membership) and the merchant's denial message (denials)."""
 
 from .access import (
     UserSides,
@@ -24,6 +24,7 @@ from .counts import (
     company_dispute_rate,
     merchant_counts_forget,
 )
+from .denials import case_denial_message
 from .export import CSV_HEADER, case_export_rows, csv_safe
 from .keyset import InvalidCursor, KeysetPage, SortKey, cursor_decode, cursor_encode, keyset_page
 from .membership import company_display_currency, membership_get_for_merchant
@@ -50,6 +51,7 @@ __all__ = [
     "StatusTab",
     "UserSides",
     "attachment_get_for_user",
+    "case_denial_message",
     "case_export_rows",
     "case_get_for_customer",
     "case_get_for_merchant",

@@ -6,10 +6,11 @@ from datetime import datetime
 from django.db import transaction
 
 from payments.models import ActorKind
+from resolution_center.exceptions import ApplicationError
 
 from ..attachments import attachments_check
 from ..expiry_rules import deadline_from
-from ..models import Case, CaseEvent, CaseOutcome
+from ..models import Case, CaseEvent, CaseOutcome, DenialReason
 from ..policy import DOING, CaseAction, case_action_require
 from .base import MAX_MESSAGE, clean_text, lock, move, now_or
 from .messages import message_post
@@ -91,10 +92,22 @@ def case_refund_in_full(*, case: Case | int, actor, note: str = "", now: datetim
     )
 
 
+def denial_note(reason: str) -> str:
+    """The DENIED event's note: the merchant's reason, in the words the customer reads."""
+    return f"Reason: {DenialReason(reason).label}."
+
+
 @transaction.atomic
-def case_deny(*, case: Case | int, actor, note: str = "", now: datetime | None = None) -> Case:
+def case_deny(*, case: Case | int, actor, reason: str, message: str, files=None, now: datetime | None = None) -> Case:
+    """The merchant denies, saying why: one of DenialReason and a message to the customer, with up
+    to 3 files. The message (visible to both parties) carries the files; the DENIED event notes the
+    reason. A denial by a reviewer or by the customer's silence has no reason (denial_reason stays
+    blank): who decided says it instead."""
     now = now_or(now)
-    note = clean_text(note, what="a note", limit=MAX_MESSAGE, required=False)
+    if reason not in DenialReason.values:
+        raise ApplicationError("Please choose why you deny the refund.")
+    body = clean_text(message, what="a message to the customer explaining the denial", limit=MAX_MESSAGE)
+    checked = attachments_check(files)
     case = lock(case)
     case_action_require(case=case, user=actor, action=CaseAction.DENY, now=now)
     move(
@@ -105,9 +118,14 @@ def case_deny(*, case: Case | int, actor, note: str = "", now: datetime | None =
         action=Action.DENIED,
         now=now,
         doing=DOING[CaseAction.DENY],
-        note=note,
+        note=denial_note(reason),
         deadline=("appeal_by", deadline_from(now, "appeal_by")),
         decided_by_kind=ActorKind.MERCHANT,
         decided_by=actor,
+        denial_reason=reason,
+    )
+    # The DENIED event is the timeline row (and the customer's notification) for this message.
+    message_post(
+        case=case, actor_kind=ActorKind.MERCHANT, actor=actor, body=body, checked=checked, now=now, event=False
     )
     return case

@@ -11,7 +11,7 @@ from resolution_center.formatting import DATE, format_local
 
 from ..attachments import attachments_check
 from ..expiry_rules import deadline_from
-from ..models import Case, CaseEvent, CaseOutcome, CaseReason
+from ..models import Case, CaseEvent, CaseOutcome, CasePolicySnapshot, CaseReason
 from ..ratelimit import case_open_rate_check
 from .base import MAX_DESCRIPTION, clean_text, event_append, move, now_or
 from .messages import files_removed_on_error, message_post
@@ -93,6 +93,7 @@ def case_open(
             )
     except IntegrityError:
         raise NotEligibleError(ALREADY_OPENED) from None
+    _policy_snapshot_take(case=case, company=payment.company, now=now)
     event_append(
         case=case,
         actor_kind=ActorKind.CUSTOMER,
@@ -115,6 +116,17 @@ def case_open(
         )
         _auto_refund_if_applies(case=case, payment=payment, now=now)
     return case
+
+
+POLICY_FIELDS = ("refund_policy_text", "refund_policy_url", "terms_text", "terms_url")
+
+
+def _policy_snapshot_take(*, case: Case, company, now: datetime) -> None:
+    """Keep the company's refund policy and terms as they are now, for the reviewers: one INSERT,
+    only when the company has any (the company row was read with the locked payment)."""
+    policies = {name: getattr(company, name) for name in POLICY_FIELDS}
+    if any(policies.values()):
+        CasePolicySnapshot.objects.create(case=case, taken_at=now, **policies)
 
 
 def _auto_refund_if_applies(*, case: Case, payment: Payment, now: datetime) -> None:

@@ -22,7 +22,7 @@ from ..expiry_rules import days_text
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
 from ..models import Case
 from ..policy import CaseAction, case_actions_for
-from ..presentation import case_timeline_entries, refund_lines, status_text, url_with_id
+from ..presentation import case_timeline_entries, denial_summary, refund_lines, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer, with_unseen
 from .common import submission_claim, submission_release
 
@@ -174,6 +174,7 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user, refunds=refunds),
         "refunds": refund_lines(refunds, viewer=CUSTOMER, now=now),
         "credits": case.balance_credits.order_by("created_at"),
+        "denial": denial_summary(case),
         "error": error,
         "unsent_text": unsent_text,
         **forms,
@@ -262,7 +263,9 @@ def case_appeal(request, case_id: int):
         case_id,
         form_class=AppealForm,
         form_name="appeal_form",
-        run=lambda case, data: services.case_appeal(case=case, actor=request.user, statement=data["statement"]),
+        run=lambda case, data: services.case_appeal(
+            case=case, actor=request.user, statement=data["statement"], files=data["files"]
+        ),
         done="Your appeal was sent to the platform's reviewers. Their decision will be final.",
     )
 

@@ -1,5 +1,5 @@
 """The merchant's pages, per company: the Resolution Center list (and its CSV export), a case,
-the Payments tab and the auto respond settings.
+the Payments tab, the auto respond settings and the refund policy and terms.
 
 Every view: signed in, a member of the company in the URL (else 404, logged), state changes by
 POST only (else 405), each answered with post/redirect/get. Refusals from the services come back
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from payments.models import ActorKind, Membership, Refund
 from payments.selectors import companies_for_merchant
-from payments.services import company_auto_refund_update
+from payments.services import company_auto_refund_update, company_policies_update
 from resolution_center.exceptions import ApplicationError, http_status_for
 
 from .. import services
@@ -35,6 +35,7 @@ from ..forms.merchant import (
     CaseMessageForm,
     CaseRefundInFullForm,
     CaseRequestInfoForm,
+    CompanyPoliciesForm,
     PaymentSearchForm,
     money_for_input,
 )
@@ -360,7 +361,9 @@ def case_deny(request, membership, case_id: int):
         case_id,
         name="deny",
         form_class=CaseDenyForm,
-        act=lambda case, data: services.case_deny(case=case, actor=request.user, note=data["note"]),
+        act=lambda case, data: services.case_deny(
+            case=case, actor=request.user, reason=data["reason"], message=data["message"], files=data["files"]
+        ),
         done=f"You denied the refund. The customer may appeal within {days_text('appeal_by')}.",
     )
 
@@ -373,7 +376,9 @@ def case_appeal(request, membership, case_id: int):
         case_id,
         name="appeal",
         form_class=CaseAppealForm,
-        act=lambda case, data: services.case_appeal(case=case, actor=request.user, statement=data["statement"]),
+        act=lambda case, data: services.case_appeal(
+            case=case, actor=request.user, statement=data["statement"], files=data["files"]
+        ),
         done="Your appeal was sent to the platform's reviewers; their next decision is final.",
     )
 
@@ -487,3 +492,46 @@ def auto_respond(request, membership):
         "error": error,
     }
     return render(request, "cases/merchant/auto_respond.html", context, status=status)
+
+
+# --- refund policy and terms -------------------------------------------------------------------
+
+
+@merchant_view()
+def policies(request, membership):
+    """The refund policy and terms customers read on the claim form. Owners and admins change them;
+    support members see them read-only and a POST from them is refused (403)."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    company = membership.company
+    can_edit = membership.can_manage_company
+    form = CompanyPoliciesForm(
+        initial={name: getattr(company, name) for name in CompanyPoliciesForm.base_fields},
+    )
+    status, error = 200, ""
+    if request.method == "POST" and not can_edit:
+        status, error = 403, "Only the company's owners and admins can change the refund policy and terms."
+    elif request.method == "POST":
+        form = CompanyPoliciesForm(request.POST)
+        if not form.is_valid():
+            status, error = 400, "The policies were not saved; please correct the marked fields."
+        else:
+            try:
+                company_policies_update(company=company, actor=request.user, **form.cleaned_data)
+            except ApplicationError as refused:
+                status, error = http_status_for(refused), refused.message
+            else:
+                messages.success(
+                    request, "Refund policy and terms saved. New refund requests show them; open cases keep theirs."
+                )
+                return redirect("merchant:policies", company_id=company.pk)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {
+        **_bar_context(request, membership, section="policies"),
+        "form": form,
+        "can_edit": can_edit,
+        "error": error,
+    }
+    return render(request, "cases/merchant/policies.html", context, status=status)

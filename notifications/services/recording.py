@@ -58,6 +58,7 @@ def _facts_and_customers(case_ids: set[int]) -> tuple[dict[int, CaseFacts], dict
         "appealed_by_kind",
         F("payment__amount_cents") - F("payment__refunded_cents"),
         "payment__currency",
+        "denial_reason",
         "customer__email",
         "customer__is_active",
         "customer__preferences__resolution_center_emails",

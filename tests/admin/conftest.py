@@ -56,7 +56,13 @@ def appealed_case(*, company=None, customer=None, amount_cents=5000, waited_days
     case = services.case_open(
         customer=payment.customer, payment=payment, reason="not_as_described", description="Broken.", now=opened
     )
-    services.case_deny(case=case, actor=merchant_of(company), note="Works for us.", now=opened + timedelta(hours=1))
+    services.case_deny(
+        case=case,
+        actor=merchant_of(company),
+        reason="delivered_as_described",
+        message="Works for us.",
+        now=opened + timedelta(hours=1),
+    )
     services.case_appeal(
         case=case, actor=payment.customer, statement="It is broken.", now=now - timedelta(days=waited_days)
     )

@@ -148,3 +148,22 @@ def test_dataset_refunds_are_what_the_services_write():
     for refund in Refund.objects.filter(case=None):
         assert _refund_shape(refund) == expected_refund
         assert _times_in_order(refund)
+
+
+def test_dataset_merchant_denials_say_why_as_the_service_writes_them():
+    """Each denial by a merchant in the dataset is what cases.services.case_deny leaves: a reason on
+    the case, noted on the DENIED event, and the merchant's message at the same moment; denials by a
+    reviewer or by the customer's silence have no reason."""
+    from cases.models import DenialReason, Message
+    from cases.services.answers import denial_note
+
+    _generate()
+    denials = CaseEvent.objects.filter(action="denied").select_related("case")
+    assert denials.exists()
+    for event in denials:
+        case = event.case
+        assert case.denial_reason in DenialReason.values
+        assert event.note == denial_note(case.denial_reason)
+        assert Message.objects.filter(case=case, author_kind="merchant", created_at=event.created_at).exists()
+    silent_or_reviewed = Case.objects.filter(decided_by_kind__in=["system", "reviewer"], status="denied")
+    assert not silent_or_reviewed.exclude(denial_reason="").exists()

@@ -21,7 +21,9 @@ def test_customer_sees_the_unread_count_opens_the_list_and_marks_all_read(new_pa
     """A customer whose case was denied sees "1" on Notifications in the header; the list says what
     happened and what to do next; after "Mark all as read" the count is gone."""
     scene = case_in_state("open")
-    services.case_deny(case=scene.case, actor=scene.merchant, note="The parcel was delivered.")
+    services.case_deny(
+        case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="The parcel was delivered."
+    )
     Notification.objects.filter(recipient=scene.customer, kind="opened").update(read_at=scene.now)
     page = new_page()
 
@@ -32,7 +34,8 @@ def test_customer_sees_the_unread_count_opens_the_list_and_marks_all_read(new_pa
 
     expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
     expect(page.get_by_text("your refund request was denied")).to_be_visible()
-    expect(page.get_by_text("“The parcel was delivered.”")).to_be_visible()
+    # The notice names the merchant's reason (issue 12 §3); their message is on the case page.
+    expect(page.get_by_text("Their reason: Delivered as described.")).to_be_visible()
     expect(page.get_by_text("What to do next:").first).to_be_visible()
     screenshot(page, "notifications-list")
     page.get_by_role("button", name="Mark all as read").click()

@@ -123,7 +123,9 @@ BAD_CASE_ACTIONS = [
     (
         "deny_closed_case",
         "final",
-        lambda s: services.case_deny(case=s.case, actor=s.merchant, now=s.later()),
+        lambda s: services.case_deny(
+            case=s.case, actor=s.merchant, now=s.later(), reason="delivered_as_described", message="It was delivered."
+        ),
         "This case is final",
     ),
     (

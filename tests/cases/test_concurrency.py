@@ -52,7 +52,12 @@ def test_accept_deny_withdraw_race_has_one_winner_one_event_at_most_one_refund(r
     at = scene.later(hours=1)
     calls = (
         [lambda: services.case_accept(case=case_id, actor=merchant, now=at)] * 3
-        + [lambda: services.case_deny(case=case_id, actor=merchant, now=at)] * 3
+        + [
+            lambda: services.case_deny(
+                case=case_id, actor=merchant, now=at, reason="delivered_as_described", message="It was delivered."
+            )
+        ]
+        * 3
         + [lambda: services.case_withdraw(case=case_id, actor=customer, now=at)] * 2
     )
     results = race(*calls)

@@ -100,3 +100,19 @@ def test_demo_prints_the_logins():
     assert "Demo logins (password for all: demo-pass-2026)" in output
     assert "owner@acme.test" in output
     assert "reviewer@platform.test" in output
+
+
+def test_demo_has_a_denial_with_reason_and_files_and_acme_policies():
+    """Issue 12: a denial carrying a reason and a file, an appeal carrying a file, and Acme Courses'
+    refund policy and terms link, kept by the cases opened under them."""
+    from cases.models import Attachment, CasePolicySnapshot
+    from payments.models import Company
+
+    load_demo()
+    denied = Case.objects.filter(status=CaseStatus.DENIED).exclude(denial_reason="").first()
+    assert denied is not None
+    assert Attachment.objects.filter(case=denied, uploaded_by_kind="merchant", content_type="image/png").exists()
+    assert Attachment.objects.filter(case__status=CaseStatus.APPEALED, uploaded_by_kind="customer").exists()
+    acme = Company.objects.get(name="Acme Courses")
+    assert acme.refund_policy_text and acme.terms_url.startswith("https://")
+    assert CasePolicySnapshot.objects.filter(case__company=acme).count() == Case.objects.filter(company=acme).count()

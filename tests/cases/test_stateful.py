@@ -286,7 +286,13 @@ class CaseLifecycle(RuleBasedStateMachine):
                 self._moved(S.FINAL, outcome="refunded")
         elif name == "deny":
             allowed = actor == "merchant" and status in UNDECIDED
-            if self._attempt(allowed, actor, lambda case, user: services.case_deny(case=case, actor=user, now=now)):
+            if self._attempt(
+                allowed,
+                actor,
+                lambda case, user: services.case_deny(
+                    case=case, actor=user, now=now, reason="delivered_as_described", message="It was delivered."
+                ),
+            ):
                 self._moved(S.DENIED, deadline=now + WEEK)
         elif name == "withdraw":
             allowed = actor == "customer" and status in UNDECIDED

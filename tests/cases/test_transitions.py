@@ -340,7 +340,9 @@ def test_merchant_answering_their_own_case_as_customer_is_refused(action, compan
     case = services.case_open(customer=insider, payment=payment, reason="not_received", description="x")
     call = {
         "accept": lambda: services.case_accept(case=case, actor=insider),
-        "deny": lambda: services.case_deny(case=case, actor=insider),
+        "deny": lambda: services.case_deny(
+            case=case, actor=insider, reason="delivered_as_described", message="It was delivered."
+        ),
         "request_info": lambda: services.case_request_info(case=case, actor=insider, message="?"),
     }[action]
     assert_refused(call, NotAllowedError, "another member of")
@@ -384,7 +386,9 @@ def test_deny_by_merchant_gives_customer_seven_days_to_appeal(status):
     """Denying moves the case to `denied`; the customer has 7 days to appeal; no money moves."""
     scene = case_in_state(status)
     at = scene.later(hours=1)
-    services.case_deny(case=scene.case, actor=scene.merchant, note="Delivered.", now=at)
+    services.case_deny(
+        case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="Delivered.", now=at
+    )
     case = scene.refresh()
     assert case.status == CaseStatus.DENIED
     assert case.appeal_by == at + WEEK == case.next_deadline_at
@@ -399,7 +403,13 @@ def test_deny_by_anyone_but_the_merchant_is_refused(who):
     """Only the company's members may deny."""
     scene = case_in_state("info_requested")
     assert_refused(
-        lambda: services.case_deny(case=scene.case, actor=getattr(scene, who), now=scene.later(hours=1)),
+        lambda: services.case_deny(
+            case=scene.case,
+            actor=getattr(scene, who),
+            now=scene.later(hours=1),
+            reason="delivered_as_described",
+            message="It was delivered.",
+        ),
         NotAllowedError,
         "can deny this case",
     )
@@ -411,7 +421,13 @@ def test_deny_outside_open_or_info_requested_is_refused(status):
     """Once escalated, decided or closed, the merchant can no longer deny."""
     scene = case_in_state(status)
     assert_refused(
-        lambda: services.case_deny(case=scene.case, actor=scene.merchant, now=scene.later(hours=1)),
+        lambda: services.case_deny(
+            case=scene.case,
+            actor=scene.merchant,
+            now=scene.later(hours=1),
+            reason="delivered_as_described",
+            message="It was delivered.",
+        ),
         InvalidTransitionError,
         "so you can no longer deny it",
     )
@@ -876,7 +892,9 @@ def test_final_case_refuses_every_party_action(via):
         lambda: services.case_request_info(case=scene.case, actor=m, message="?", now=at),
         lambda: services.case_reply(case=scene.case, actor=c, message="!", now=at),
         lambda: services.case_accept(case=scene.case, actor=m, now=at),
-        lambda: services.case_deny(case=scene.case, actor=m, now=at),
+        lambda: services.case_deny(
+            case=scene.case, actor=m, now=at, reason="delivered_as_described", message="It was delivered."
+        ),
         lambda: services.case_withdraw(case=scene.case, actor=c, now=at),
         lambda: services.case_message_post(case=scene.case, actor=c, body="hi", now=at),
         lambda: services.case_appeal(case=scene.case, actor=c, statement="x", now=at),

@@ -33,7 +33,13 @@ def overdue_cases(count: int, *, company, merchant) -> list[Case]:
         if index % 3 == 1:
             services.case_request_info(case=case, actor=merchant, message="Which?", now=opened_at + timedelta(days=1))
         elif index % 3 == 2:
-            services.case_deny(case=case, actor=merchant, now=opened_at + timedelta(days=1))
+            services.case_deny(
+                case=case,
+                actor=merchant,
+                now=opened_at + timedelta(days=1),
+                reason="delivered_as_described",
+                message="It was delivered.",
+            )
         cases.append(case)
     return cases
 

@@ -162,7 +162,13 @@ def test_sweep_never_overrides_an_answer_that_came_first():
     from cases import services
 
     scene = case_in_state("open")
-    services.case_deny(case=scene.case, actor=scene.merchant, now=scene.case.respond_by - timedelta(minutes=1))
+    services.case_deny(
+        case=scene.case,
+        actor=scene.merchant,
+        now=scene.case.respond_by - timedelta(minutes=1),
+        reason="delivered_as_described",
+        message="It was delivered.",
+    )
 
     result = sweep_at(scene.case.respond_by + SECOND)
 

@@ -44,7 +44,7 @@ def flaky(settings):
 def denied_case_notification(clock):
     """A customer's pending "denied" notification whose delivery has not run yet."""
     scene = case_in_state("open", now=START)
-    services.case_deny(case=scene.case, actor=scene.merchant, note="No.", now=START)
+    services.case_deny(case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="No.", now=START)
     notification = Notification.objects.get(case=scene.case, kind="denied")
     assert notification.email_status == EmailStatus.PENDING
     # The "case opened" emails were dealt with long ago; only this one is in play.
@@ -124,7 +124,9 @@ def test_rolled_back_change_leaves_no_notification_and_no_email(django_capture_o
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        services.case_deny(case=scene.case, actor=scene.merchant, note="No.", now=START)
+        services.case_deny(
+            case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="No.", now=START
+        )
         assert Notification.objects.count() == before + 1
         raise RuntimeError("something after the denial failed")
 
@@ -139,7 +141,9 @@ def test_email_is_queued_only_after_commit(django_capture_on_commit_callbacks):
     scene = case_in_state("open", now=START)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.case_deny(case=scene.case, actor=scene.merchant, note="No.", now=START)
+        services.case_deny(
+            case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="No.", now=START
+        )
     assert mail.outbox == []
     for callback in callbacks:
         callback()

@@ -182,18 +182,46 @@ def test_merchant_refund_in_full_of_an_escalated_case_tells_only_the_customer_th
 
 
 def test_merchant_deny_notifies_the_customer_with_the_appeal_deadline(act):
-    """A denial reaches the customer with the merchant's note and the 7 days to appeal."""
+    """A denial reaches the customer with the merchant's reason (in the subject too), where to read
+    their message, and the 7 days to appeal."""
     scene = case_in_state("open", now=START)
     at = scene.later(hours=1)
 
-    outcome = act(lambda: services.case_deny(case=scene.case, actor=scene.merchant, note="It arrived.", now=at))
+    outcome = act(
+        lambda: services.case_deny(
+            case=scene.case, actor=scene.merchant, reason="delivered_as_described", message="It arrived.", now=at
+        )
+    )
 
     assert outcome.recipients == {scene.customer.pk}
     text = text_of(only_email(outcome, scene.customer))
-    assert "denied your request" in text
-    assert "“It arrived.”" in text
+    assert "denied your request. Their reason: Delivered as described." in text
+    assert "Their message, and any files they sent, are at the top of your case page." in text
+    assert only_email(outcome, scene.customer).subject.endswith(
+        "your refund request was denied (delivered as described)"
+    )
     assert "appeal once to the platform before the deadline" in text
     assert "Deadline: Monday 9 March 2026, 10:00 UTC" in text
+
+
+@pytest.mark.parametrize(
+    ("via", "says"),
+    [
+        ("reviewer", "A reviewer decided in the merchant's favour."),
+        ("silence", "You did not reply to the merchant's question in time"),
+    ],
+)
+def test_denial_without_merchant_reason_says_who_decided(via, says):
+    """A denial by a reviewer ("merchant wins") or by the customer's silence carries no reason: the
+    case's denial_reason stays blank and the customer's notice says who decided instead."""
+    from notifications.models import Notification
+
+    scene = case_in_state("denied", via=via, now=START)
+
+    assert scene.case.denial_reason == ""
+    notice = Notification.objects.filter(recipient=scene.customer, case=scene.case).order_by("-id").first()
+    assert says in notice.what_happened
+    assert "Their reason" not in notice.what_happened
 
 
 def test_customer_withdrawal_notifies_the_merchant(act):

@@ -20,7 +20,13 @@ SETTINGS = "/notifications/settings/"
 def denied(clock):
     """A denied case: the customer has one unread notification (the denial), the merchant one (the opening)."""
     scene = case_in_state("open", now=START)
-    services.case_deny(case=scene.case, actor=scene.merchant, note="Delivered.", now=START + timedelta(hours=1))
+    services.case_deny(
+        case=scene.case,
+        actor=scene.merchant,
+        reason="delivered_as_described",
+        message="Delivered.",
+        now=START + timedelta(hours=1),
+    )
     Notification.objects.filter(recipient=scene.customer, kind="opened").update(read_at=START)
     return scene
 

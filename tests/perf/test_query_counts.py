@@ -51,7 +51,7 @@ def two_companies(db):
     small, large = CompanyFactory(), CompanyFactory()
     small_cases, large_cases = open_cases(small, 1), open_cases(large, 50)
     for case in large_cases[:10]:
-        services.case_deny(case=case, actor=merchant_of(large), note="No.")
+        services.case_deny(case=case, actor=merchant_of(large), reason="delivered_as_described", message="No.")
     for case in large_cases[10:15]:
         services.case_accept(case=case, actor=merchant_of(large))
     return (small, small_cases), (large, large_cases)

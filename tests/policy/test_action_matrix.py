@@ -279,7 +279,7 @@ def test_table_covers_every_action_allowed_and_refused_both_ways():
 
 SERVICE_CALLS = {
     A.ACCEPT: lambda **kw: services.case_accept(note="Sorry about that.", **kw),
-    A.DENY: lambda **kw: services.case_deny(note="It was delivered.", **kw),
+    A.DENY: lambda **kw: services.case_deny(reason="delivered_as_described", message="It was delivered.", **kw),
     A.REFUND_IN_FULL: lambda **kw: services.case_refund_in_full(note="We give up.", **kw),
     A.REQUEST_INFO: lambda **kw: services.case_request_info(message="A photo, please.", **kw),
     A.REPLY: lambda **kw: services.case_reply(message="Here it is.", **kw),

@@ -77,7 +77,9 @@ def test_timeline_full_flow_appends_exact_rows_for_each_step(open_case, customer
     case = open_case()
     services.case_request_info(case=case, actor=merchant, message="Photo of the box?")
     services.case_reply(case=case, actor=customer, message="Attached.")
-    services.case_deny(case=case, actor=merchant, note="The item matches its description.")
+    services.case_deny(
+        case=case, actor=merchant, reason="delivered_as_described", message="The item matches its description."
+    )
     services.case_appeal(case=case, actor=customer, statement="It does not.")
     services.case_decide_appeal(case=case, actor=reviewer_user, decision="refund", note="Refund it.")
     services.refunds_send_due()  # what runs after the decision commits
@@ -89,7 +91,8 @@ def test_timeline_full_flow_appends_exact_rows_for_each_step(open_case, customer
         ("message", "info_requested", "info_requested", "merchant", merchant.pk, "Photo of the box?"),
         ("replied", "info_requested", "open", "customer", customer.pk, ""),
         ("message", "open", "open", "customer", customer.pk, "Attached."),
-        ("denied", "open", "denied", "merchant", merchant.pk, "The item matches its description."),
+        # The denial notes its reason; the merchant's message is a message row (issue 12 §3).
+        ("denied", "open", "denied", "merchant", merchant.pk, "Reason: Delivered as described."),
         ("appealed", "denied", "appealed", "customer", customer.pk, "It does not."),
         ("decided", "appealed", "final", "reviewer", reviewer_user.pk, "Refund it."),
         ("refund_requested", "final", "final", "system", None, REFUND_REQUESTED_NOTE),

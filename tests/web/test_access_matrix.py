@@ -97,6 +97,9 @@ MERCHANT_ENDPOINTS = [
     Endpoint("merchant:auto-respond", "GET", ("company",), only({"merchant_x": 200})),
     # merchant_x owns company X, so the (valid, empty = "off") settings are saved.
     Endpoint("merchant:auto-respond", "POST", ("company",), only({"merchant_x": 302})),
+    Endpoint("merchant:policies", "GET", ("company",), only({"merchant_x": 200})),
+    # Likewise the (valid, empty = "none") refund policy and terms are saved.
+    Endpoint("merchant:policies", "POST", ("company",), only({"merchant_x": 302})),
     Endpoint("merchant:case", "GET", CASE, only({"merchant_x": 200})),
     Endpoint("merchant:case", "GET", CROSSED, everyone(404)),
     *merchant_action("merchant:case-message"),

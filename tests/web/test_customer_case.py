@@ -114,7 +114,7 @@ def test_reply_posted_after_case_moved_on_answers_409(client, customer_a, mercha
     services.case_request_info(case=case_a, actor=merchant_x, message="Photo of the label?")
     client.force_login(customer_a)
     _page(client, case_a)
-    services.case_deny(case=case_a, actor=merchant_x, note="No.")
+    services.case_deny(case=case_a, actor=merchant_x, reason="delivered_as_described", message="No.")
     before = row_counts()
     response = client.post(_url("case-reply", case_a), {"message": "Late answer", "files": [png()]})
     html = response.content.decode()
@@ -246,7 +246,7 @@ def test_refund_refused_by_the_processor_shows_the_customer_a_delay_without_the_
 
 def test_appeal_denied_case(client, customer_a, merchant_x, case_a):
     """A denied case offers an appeal; sending it puts the case with the reviewers."""
-    services.case_deny(case=case_a, actor=merchant_x, note="Kettles are green.")
+    services.case_deny(case=case_a, actor=merchant_x, reason="delivered_as_described", message="Kettles are green.")
     client.force_login(customer_a)
     html = _page(client, case_a)
     assert "Appeal to the platform" in html
@@ -260,7 +260,7 @@ def test_appeal_denied_case(client, customer_a, merchant_x, case_a):
 
 def test_appeal_empty_statement_answers_400(client, customer_a, merchant_x, case_a):
     """An appeal needs a reason: 400 and the case stays denied."""
-    services.case_deny(case=case_a, actor=merchant_x)
+    services.case_deny(case=case_a, actor=merchant_x, reason="delivered_as_described", message="It was delivered.")
     client.force_login(customer_a)
     response = client.post(_url("case-appeal", case_a), {"statement": " "})
     case_a.refresh_from_db()
@@ -271,7 +271,7 @@ def test_appeal_empty_statement_answers_400(client, customer_a, merchant_x, case
 
 def test_appeal_second_time_answers_409(client, customer_a, merchant_x, case_a):
     """A second appeal (another form) answers 409: a case is appealed once."""
-    services.case_deny(case=case_a, actor=merchant_x)
+    services.case_deny(case=case_a, actor=merchant_x, reason="delivered_as_described", message="It was delivered.")
     client.force_login(customer_a)
     client.post(_url("case-appeal", case_a), {"statement": "First", "submission_token": "e" * 32})
     response = client.post(_url("case-appeal", case_a), {"statement": "Second", "submission_token": "f" * 32})
@@ -281,7 +281,13 @@ def test_appeal_second_time_answers_409(client, customer_a, merchant_x, case_a):
 
 def test_appeal_after_deadline_answers_409(client, customer_a, merchant_x, case_a):
     """An appeal form sent after the appeal window closed answers 409 with the reason."""
-    services.case_deny(case=case_a, actor=merchant_x, now=timezone.now() - timedelta(days=8))
+    services.case_deny(
+        case=case_a,
+        actor=merchant_x,
+        now=timezone.now() - timedelta(days=8),
+        reason="delivered_as_described",
+        message="It was delivered.",
+    )
     client.force_login(customer_a)
     assert "Appeal to the platform" not in _page(client, case_a)
     response = client.post(_url("case-appeal", case_a), {"statement": "Too late?"})
@@ -291,7 +297,7 @@ def test_appeal_after_deadline_answers_409(client, customer_a, merchant_x, case_
 
 def test_accept_decision_makes_denial_final(client, customer_a, merchant_x, case_a):
     """Accepting the decision instead of appealing closes the case as denied, with no money moved."""
-    services.case_deny(case=case_a, actor=merchant_x)
+    services.case_deny(case=case_a, actor=merchant_x, reason="delivered_as_described", message="It was delivered.")
     client.force_login(customer_a)
     assert "Yes, accept the decision" in _page(client, case_a)
     response = client.post(_url("case-appeal-waive", case_a))
@@ -352,7 +358,7 @@ def test_case_page_ids_are_unique_so_labels_find_their_fields(client, customer_a
     if state == "info_requested":
         services.case_request_info(case=case_a, actor=merchant_x, message="Photo?")
     elif state == "denied":
-        services.case_deny(case=case_a, actor=merchant_x)
+        services.case_deny(case=case_a, actor=merchant_x, reason="delivered_as_described", message="It was delivered.")
     client.force_login(customer_a)
     html = _page(client, case_a)
     ids = collections.Counter(re.findall(r'\sid="([^"]+)"', html))

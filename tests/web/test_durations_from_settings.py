@@ -299,7 +299,7 @@ def test_merchant_deny_page_with_three_day_setting_sets_appeal_by_three_days_lat
     page = post_and_follow(
         scene.browsers["merchant"],
         merchant_action_url("deny", case),
-        {"confirm": "on", "note": "Delivered on Monday."},
+        {"confirm": "on", "reason": "delivered_as_described", "message": "Delivered on Monday."},
         django_capture_on_commit_callbacks,
         lands_on=merchant_case_url(case),
     )

@@ -15,12 +15,12 @@ from tests.factories import CompanyFactory, PaymentFactory, UserFactory, merchan
 
 pytestmark = pytest.mark.django_db
 
-READ_PAGES = ["company", "cases", "cases-export", "payments", "auto-respond"]
+READ_PAGES = ["company", "cases", "cases-export", "payments", "auto-respond", "policies"]
 CASE_ACTIONS = {
     "case-message": {"body": "hello"},
     "case-request-info": {"message": "photo?"},
     "case-accept": {"confirm": "on"},
-    "case-deny": {"confirm": "on"},
+    "case-deny": {"confirm": "on", "reason": "delivered_as_described", "message": "no"},
     "case-appeal": {"statement": "no"},
     "case-appeal-waive": {"confirm": "on"},
 }
@@ -49,6 +49,7 @@ def all_urls(company, case) -> list[tuple[str, str, dict]]:
     """Every merchant URL of ``company``: (method, url, data)."""
     urls = [("get", reverse(f"merchant:{name}", args=[company.pk]), {}) for name in READ_PAGES]
     urls.append(("post", reverse("merchant:auto-respond", args=[company.pk]), {"card_below": "999"}))
+    urls.append(("post", reverse("merchant:policies", args=[company.pk]), {"terms_url": "https://x.example/"}))
     urls.append(("get", reverse("merchant:case", args=[company.pk, case.pk]), {}))
     urls += [
         ("post", reverse(f"merchant:{name}", args=[company.pk, case.pk]), data) for name, data in CASE_ACTIONS.items()
@@ -61,7 +62,7 @@ def snapshot():
         list(Case.objects.values_list("pk", "status", "info_requests_count")),
         CaseEvent.objects.count(),
         Message.objects.count(),
-        list(Company.objects.values_list("auto_refund_card_below_cents", "auto_refund_message")),
+        list(Company.objects.values_list("auto_refund_card_below_cents", "auto_refund_message", "terms_url")),
         list(Payment.objects.values_list("refunded_cents", flat=True)),
     )
 
@@ -102,6 +103,7 @@ def test_merchant_of_x_every_page_answers_with_the_page(client, scene):
         "cases-export": 200,
         "payments": 200,
         "auto-respond": 200,
+        "policies": 200,
     }
     assert responses["company"]["Location"] == reverse("merchant:cases", args=[x.pk])
     assert reverse("merchant:case", args=[x.pk, case.pk]) in responses["cases"].content.decode()

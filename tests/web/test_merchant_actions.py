@@ -19,6 +19,9 @@ from tests.factories import PaymentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# A complete deny form: a reason, a message and the confirmation (issue 12 §3).
+DENY = {"confirm": "on", "reason": "delivered_as_described", "message": "It was delivered on Monday."}
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"0" * 64
 
@@ -118,7 +121,10 @@ def test_deny_with_confirmation_sets_appeal_by_seven_days_later_and_shows_it(sig
     with time_machine.travel(denied_at, tick=False):
         signed_in.force_login(merchant)  # a session started at the frozen time, whatever today is
         case = open_case(company)
-        response = signed_in.post(action_url("deny", case), {"confirm": "on", "note": "Delivered on Monday."})
+        response = signed_in.post(
+            action_url("deny", case),
+            {"confirm": "on", "reason": "delivered_as_described", "message": "Delivered on Monday."},
+        )
         page = signed_in.get(response["Location"]).content.decode()
 
     assert settings.RESOLUTION["APPEAL_DAYS"] == 7
@@ -138,7 +144,7 @@ def test_deny_with_confirmation_sets_appeal_by_seven_days_later_and_shows_it(sig
 def test_deny_without_confirmation_is_refused(signed_in, company):
     """Deny needs the confirmation too."""
     case = open_case(company)
-    response = signed_in.post(action_url("deny", case), {"note": "x"})
+    response = signed_in.post(action_url("deny", case), {"reason": "delivered_as_described", "message": "x"})
     assert response.status_code == 400
     assert "Please tick the box to confirm the denial" in response.content.decode()
     case.refresh_from_db()
@@ -279,7 +285,7 @@ def test_open_resolutions_count_follows_every_action(signed_in, company):
     signed_in.post(action_url("accept", first), {"confirm": "on"})
     assert open_count(signed_in, company) == 1
 
-    signed_in.post(action_url("deny", second), {"confirm": "on"})
+    signed_in.post(action_url("deny", second), DENY)
     assert open_count(signed_in, company) == 0
 
 
@@ -287,7 +293,7 @@ def test_open_resolutions_count_on_page_right_after_action(signed_in, company):
     """The page the merchant lands on after an action already shows the new count."""
     case = open_case(company)
     open_case(company)
-    response = signed_in.post(action_url("deny", case), {"confirm": "on"}, follow=True)
+    response = signed_in.post(action_url("deny", case), DENY, follow=True)
     assert re.search(r'id="open-resolutions"[^>]*>\s*1 open resolution<', response.content.decode())
 
 
@@ -349,7 +355,7 @@ def test_deny_after_accept_gets_clear_409_and_keeps_refund(signed_in, company):
     case = open_case(company)
     signed_in.post(action_url("accept", case), {"confirm": "on"})
     events = CaseEvent.objects.filter(case=case).count()
-    response = signed_in.post(action_url("deny", case), {"confirm": "on"})
+    response = signed_in.post(action_url("deny", case), DENY)
     assert response.status_code == 409
     assert "you can no longer deny it" in response.content.decode()
     case.refresh_from_db()

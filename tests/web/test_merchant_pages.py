@@ -121,7 +121,9 @@ def test_case_list_tabs_count_each_status(signed_in, company):
     open_case(company)
     open_case(company)
     services.case_request_info(case=open_case(company), actor=merchant, message="Photo?")
-    services.case_deny(case=open_case(company), actor=merchant)
+    services.case_deny(
+        case=open_case(company), actor=merchant, reason="delivered_as_described", message="It was delivered."
+    )
     services.case_accept(case=open_case(company), actor=merchant)
     _, text = page(signed_in, "cases", company)
     counts = tab_counts(text)
@@ -185,7 +187,9 @@ def test_case_list_filters_by_status(signed_in, company):
     """The status filter lists only cases in that status."""
     open_case(company)
     denied = open_case(company)
-    services.case_deny(case=denied, actor=merchant_of(company))
+    services.case_deny(
+        case=denied, actor=merchant_of(company), reason="delivered_as_described", message="It was delivered."
+    )
     _, text = page(signed_in, "cases", company, status="denied")
     assert listed_case_ids(text) == [denied.pk]
 

@@ -4,9 +4,12 @@ case in every state, each built through the real services so the timelines are r
 Idempotent: when the demo companies already exist, nothing changes.
 """
 
+import struct
+import zlib
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +19,7 @@ from cases.expiry_rules import deadline_days
 from cases.reviewers import reviewers_group_ensure
 from notifications.models import UserPreferences
 from payments.models import Company, Membership, Payment, Product
-from payments.services import refund_request
+from payments.services import company_policies_update, refund_request
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_LOGINS = [
@@ -30,6 +33,22 @@ DEMO_LOGINS = [
     ("sam@both.test", "customer of Pixel and support merchant at Acme"),
     ("reviewer@platform.test", "platform reviewer (Django admin at /admin/)"),
 ]
+
+
+def demo_png(name: str, *, width: int = 160, height: int = 100, rgb=(214, 228, 240)) -> SimpleUploadedFile:
+    """A small solid-colour PNG made here (the demo ships no binary files), as an evidence upload."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + bytes(rgb) * width
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+    return SimpleUploadedFile(name, png, content_type="image/png")
 
 
 class Command(BaseCommand):
@@ -82,6 +101,19 @@ class Command(BaseCommand):
             ("sam@both.test", acme, "support"),
         ]:
             Membership.objects.create(user=users[email], company=company, role=role)
+        # Acme shows its refund policy and terms on the claim form; each of its cases keeps a copy.
+        company_policies_update(
+            company=acme,
+            actor=users["owner@acme.test"],
+            refund_policy_text=(
+                "You can ask for a refund within 30 days of buying a course or e-book.\n\n"
+                "We refund in full when a course is missing lessons or cannot be opened. We do not refund "
+                "courses you have completed, or e-books after they were downloaded, unless they are faulty."
+            ),
+            refund_policy_url="",
+            terms_text="",
+            terms_url="https://acme.example/terms",
+        )
         course = Product.objects.create(company=acme, name="Django Mastery course")
         ebook = Product.objects.create(company=acme, name="Async Python e-book")
         lens = Product.objects.create(company=pixel, name="50mm camera lens")
@@ -145,10 +177,30 @@ class Command(BaseCommand):
             case=c, actor=reviewer, decision="refund", note="The listing overstated the lens.", now=at(1)
         )
         c = open_case(carol, ebook, 2900, 4, method="paypal", reason="poor_quality")
-        services.case_deny(case=c, actor=owner_acme, note="The e-book matches its description.", now=at(2))
+        services.case_deny(
+            case=c,
+            actor=owner_acme,
+            reason="delivered_as_described",
+            message="The e-book matches its description: all 12 chapters are in the file you downloaded. "
+            "The attached screenshot shows the download from your account.",
+            files=[demo_png("download-log.png")],
+            now=at(2),
+        )
         c = open_case(erin, course, 14900, 6, reason="not_as_described")
-        services.case_deny(case=c, actor=owner_acme, note="Our refund policy was shown at checkout.", now=at(4))
-        services.case_appeal(case=c, actor=users[erin], statement="Half the videos are missing.", now=at(3))
+        services.case_deny(
+            case=c,
+            actor=owner_acme,
+            reason="outside_policy",
+            message="Our refund policy was shown at checkout: completed courses are not refunded.",
+            now=at(4),
+        )
+        services.case_appeal(
+            case=c,
+            actor=users[erin],
+            statement="Half the videos are missing; the screenshot shows the empty lessons.",
+            files=[demo_png("empty-lessons.png", rgb=(240, 222, 214))],
+            now=at(3),
+        )
         c = open_case(dave, course, 9900, 8, reason="unauthorized")
         services.case_accept(case=c, actor=owner_acme, note="Refunded, sorry for the trouble.", now=at(7))
         c = open_case(erin, presets, 3900, 14, reason="not_received")
@@ -159,7 +211,13 @@ class Command(BaseCommand):
         c = open_case(dave, presets, 4900, 5, reason="forgot_to_cancel")
         services.case_withdraw(case=c, actor=users[dave], now=at(4))
         c = open_case(dave, lens, 15900, 30, reason="not_received")
-        services.case_deny(case=c, actor=owner_pixel, note="Tracking shows delivery.", now=at(29))
+        services.case_deny(
+            case=c,
+            actor=owner_pixel,
+            reason="delivered_as_described",
+            message="Tracking shows delivery to your address.",
+            now=at(29),
+        )
         services.case_finalize_expired(case=c, now=at(21))
         open_case(erin, ebook, 5900, 2, method="klarna", reason="forgot_to_cancel")  # financing: auto-refunded
         open_case(dave, ebook, 800, 1, method="card", reason="poor_quality")  # under Acme's card threshold

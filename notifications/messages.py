@@ -284,7 +284,8 @@ def message_author(company_name: str, actor_kind: str, party: str) -> str:
 
 def _message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
     who = message_author(f.company_name, e.actor_kind, party)
-    wrote = f"{who} wrote in the case.{_quote(e.note)}" if e.note.strip() else f"{who} sent files in the case."
+    quoted = _quote(e.note).removeprefix(" They wrote:")
+    wrote = f"{who} wrote:{quoted}" if quoted else f"{who} sent files in the case."
     # "The customer" reads "the customer" mid-sentence; a company's name keeps its capital.
     named = who if party == CUSTOMER and e.actor_kind == MERCHANT else who[0].lower() + who[1:]
     if party == REVIEWER:

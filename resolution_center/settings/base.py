@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "payments",
     "cases",
     "notifications",
+    # The developer surface: Whop's API, wire-compatible (issue 13).
+    "api",
     # The project itself, the top layer: the page frame's template tags and the commands that wire
     # every app together (demo, setup_schedules, generate_dataset).
     "resolution_center",

@@ -20,5 +20,7 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("merchant/", include("cases.urls_merchant", namespace="merchant")),
     path("notifications/", include("notifications.urls")),
+    # The developer API (Whop's, wire-compatible): /api/v1/…, its openapi.json and docs page.
+    path("api/", include("api.urls")),
     path("", include("cases.urls")),
 ]

@@ -24,6 +24,7 @@ from resolution_center.exceptions import (
     NotEligibleError,
     RateLimitedError,
 )
+from resolution_center.formatting import parse_money
 
 from .credentials import AuthenticationFailed, Caller, caller_authenticate
 from .idempotency import IdempotencyKeyReused, idempotent
@@ -50,6 +51,7 @@ from .schemas import (
     ErrorOut,
     EventListOut,
     MessageIn,
+    OfferIn,
     OptionalMessageIn,
     SummaryOut,
 )
@@ -417,5 +419,29 @@ def refund(request, id: str, payload: OptionalMessageIn):
     def do(caller, case):
         _as_merchant(caller)
         services.case_refund_in_full(case=case, actor=caller.user, note=payload.message or "")
+
+    return _act(request, id, do)
+
+
+@api.post("/resolution_center_cases/{id}/offer", response={200: CaseOut, **ERRORS}, tags=["our additions"])
+def offer(request, id: str, payload: OfferIn):
+    """Ours: offers the customer a partial refund (at most 2 a case); the case then waits on them."""
+
+    def do(caller, case):
+        _as_merchant(caller)
+        case_offer = getattr(services, "case_offer", None)
+        if case_offer is None:
+            raise ApplicationError("Partial refund offers are not available on this server yet.")
+        currency = case.payment.currency
+        if payload.amount_cents is not None:
+            amount_cents = payload.amount_cents
+        elif payload.amount is not None:
+            try:
+                amount_cents = parse_money(str(payload.amount), currency)
+            except (ValueError, ArithmeticError):
+                raise ApplicationError(f"amount must be a positive number of {currency}, such as 12.50.") from None
+        else:
+            raise ApplicationError("Please give the offer's amount (amount, or amount_cents).")
+        case_offer(case=case, actor=caller.user, amount_cents=amount_cents, message=payload.message)
 
     return _act(request, id, do)

@@ -38,6 +38,9 @@ class Caller:
     user: object
     api_key: ApiKey | None = None
     token: CustomerToken | None = None
+    # The companies the person is a member of (read once, so a page of cases asks the policy
+    # without one membership query per case).
+    member_of: frozenset = frozenset()
 
     @property
     def party(self) -> str:
@@ -148,13 +151,15 @@ def caller_authenticate(secret: str | None, *, now: datetime | None = None) -> C
                 f"This API key's maker is no longer a member of {key.company.name}; please make a new key."
             )
         _rate_count(ApiKey, key, now)
-        return Caller(user=user, api_key=key)
+        # A key reads only its company's cases, and its maker was just found to be a member.
+        return Caller(user=user, api_key=key, member_of=frozenset({key.company_id}))
     if secret.startswith(TOKEN_PREFIX):
         token = CustomerToken.objects.select_related("user").filter(secret_hash=digest).first()
         if token is None or token.revoked_at is not None or not token.user.is_active:
             raise AuthenticationFailed("This personal token is not valid: it was revoked, or never existed.")
         _rate_count(CustomerToken, token, now)
-        return Caller(user=token.user, token=token)
+        member_of = frozenset(Membership.objects.filter(user=token.user).values_list("company_id", flat=True))
+        return Caller(user=token.user, token=token, member_of=member_of)
     raise AuthenticationFailed("This is not an API key or a personal token of this Resolution Center.")
 
 

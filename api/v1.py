@@ -157,7 +157,9 @@ def _case_out(caller: Caller, case: Case) -> dict:
     if not caller.can_write:
         allowed = []
     else:
-        actions = case_actions_for(case=case, user=caller.user, now=timezone.now())
+        actions = case_actions_for(
+            case=case, user=caller.user, now=timezone.now(), member=case.company_id in caller.member_of
+        )
         # A key acts on the merchant's side only, a token on the customer's (a member who opened the
         # case through their own token is its customer, as on the pages).
         allowed = [a for a in actions.allowed if actions.party == caller.party]

@@ -237,7 +237,12 @@ def list_cases(
     return {"data": [_case_out(caller, case) for case in page.rows], "page_info": page.page_info()}
 
 
-@api.get("/resolution_center_cases/summary", response={200: SummaryOut, **ERRORS}, tags=["resolution_center_cases"])
+@api.get(
+    "/resolution_center_cases/summary",
+    response={200: SummaryOut, **ERRORS},
+    tags=["resolution_center_cases"],
+    exclude_none=True,  # a breakdown not asked for is absent, as Whop's
+)
 def summary(
     request,
     groups: list[ApiGroup] = Query(None),

@@ -180,7 +180,8 @@ def _files(caller: Caller, attachments: list[AttachmentRef]):
         from uploads.services import files_take
     except ImportError:
         raise ApplicationError("Attachments by file id are not available on this server yet.") from None
-    return files_take(ids, caller.user)
+    # The services check files themselves (cases.attachments.attachments_check): hand them the files.
+    return [getattr(item, "upload", item) for item in files_take(ids, caller.user)]
 
 
 def _act(request, case_id: str, do) -> tuple[int, dict]:

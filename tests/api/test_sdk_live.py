@@ -166,3 +166,30 @@ def test_wrong_keys_get_typed_errors(live_server):
     api_key_revoke(key=ApiKey.objects.get(name="Old"), actor=scene.merchant)
     with pytest.raises(UnauthorizedError):
         sdk_for(live_server.url, secret).resolution_center_cases.list()
+
+
+def test_merchant_appeals_a_reviewers_refund_and_our_additions_answer_the_same_way(live_server):
+    scene = case_in_state("accepted")
+    secret = key_for(scene.case.company, scene.merchant)
+    client = sdk_for(live_server.url, secret)
+    reso = f"reso_{scene.case.pk}"
+    assert client.resolution_center_cases.retrieve(reso).status == "awaiting_merchant"
+
+    case = client.resolution_center_cases.appeal(reso, message="It was delivered; here is the tracking.")
+    assert case.status == "under_review"
+    assert case.customer_appealed is False
+    assert case.appeal["appealed_by"] == "merchant"
+
+    # Ours, through the SDK's own HTTP client: refund in full at any stage, parsed by the same model.
+    from whop_sdk.types.resolution_center_case import ResolutionCenterCase
+
+    response = client._client_wrapper.httpx_client.request(
+        f"resolution_center_cases/{reso}/refund",
+        base_url=client._client_wrapper.get_environment().api,
+        method="POST",
+        json={"message": "Refunding after all."},
+    )
+    assert response.status_code == 200
+    refunded = ResolutionCenterCase.model_validate(response.json())
+    assert refunded.status == "closed"
+    assert refunded.outcome == "customer_won"

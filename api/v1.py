@@ -437,9 +437,6 @@ def offer(request, id: str, payload: OfferIn):
 
     def do(caller, case):
         _as_merchant(caller)
-        case_offer = getattr(services, "case_offer", None)
-        if case_offer is None:
-            raise ApplicationError("Partial refund offers are not available on this server yet.")
         currency = case.payment.currency
         if payload.amount_cents is not None:
             amount_cents = payload.amount_cents
@@ -450,6 +447,28 @@ def offer(request, id: str, payload: OfferIn):
                 raise ApplicationError(f"amount must be a positive number of {currency}, such as 12.50.") from None
         else:
             raise ApplicationError("Please give the offer's amount (amount, or amount_cents).")
-        case_offer(case=case, actor=caller.user, amount_cents=amount_cents, message=payload.message)
+        services.case_offer(case=case, actor=caller.user, amount_cents=amount_cents, message=payload.message)
+
+    return _act(request, id, do)
+
+
+@api.post("/resolution_center_cases/{id}/accept_offer", response={200: CaseOut, **ERRORS}, tags=["our additions"])
+def accept_offer(request, id: str):
+    """Ours: the customer accepts the pending offer; exactly its amount is refunded now."""
+
+    def do(caller, case):
+        _as_customer(caller)
+        services.case_offer_accept(case=case, actor=caller.user)
+
+    return _act(request, id, do)
+
+
+@api.post("/resolution_center_cases/{id}/decline_offer", response={200: CaseOut, **ERRORS}, tags=["our additions"])
+def decline_offer(request, id: str, payload: MessageIn):
+    """Ours: the customer declines the pending offer with a message; the merchant answers again."""
+
+    def do(caller, case):
+        _as_customer(caller)
+        services.case_offer_decline(case=case, actor=caller.user, message=payload.message)
 
     return _act(request, id, do)

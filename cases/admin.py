@@ -30,6 +30,7 @@ from resolution_center.exceptions import ApplicationError, http_status_for
 from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money, parse_row_id
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
+from .forms.auth import AdminSignInForm
 from .models import (
     AWAITING_REVIEWER_STATES,
     Attachment,
@@ -41,11 +42,16 @@ from .models import (
     Visibility,
 )
 from .policy import CaseAction, case_actions_for, user_is_reviewer
+from .presentation import event_notes, payment_label
 from .services import case_decide, case_decide_appeal, case_message_post, case_reviewer_info_request, refund_retry
 
 admin.site.site_header = "Resolution Center administration"
 admin.site.site_title = "Resolution Center admin"
 admin.site.index_title = "Platform administration"
+admin.site.login_form = AdminSignInForm
+# The breadcrumbs already lead back; the 300 px model sidebar cut the queue's Reason and Opened
+# columns off at 1280 px (issue 12 §7).
+admin.site.enable_nav_sidebar = False
 
 DECISION_PREFIX, INFO_PREFIX, MESSAGE_PREFIX = "decision", "info", "message"
 FORM_CLASSES = {DECISION_PREFIX: DecisionForm, INFO_PREFIX: InfoRequestForm, MESSAGE_PREFIX: ReviewerMessageForm}
@@ -188,7 +194,8 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
                     "description",
                     "denial",
                     "opened_at",
-                    "escalated_at",
+                    "escalated",
+                    "appealed_at",
                     "waited",
                     "deadline",
                     "decided",
@@ -202,6 +209,8 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ("Partial refund offers", {"fields": ("offers",)}),
     )
     readonly_fields = (
+        "escalated",
+        "appealed_at",
         "denial",
         "policies_when_opened",
         "waited",
@@ -227,6 +236,20 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         if state in (CaseStateFilter.AWAITING, *AWAITING_REVIEWER_STATES):
             return self.ordering
         return ("-id",)
+
+    def get_fieldsets(self, request, obj=None):
+        """ "Escalated at" only for a case that was escalated, "Appealed at" only for an appealed one
+        (an appeal also puts the case in the queue and sets escalated_at)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        hidden = set()
+        if obj is None or obj.appealed or obj.escalated_at is None:
+            hidden.add("escalated")
+        if obj is None or not obj.appealed or obj.escalated_at is None:
+            hidden.add("appealed_at")
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
 
     def get_object(self, request, object_id, from_field=None):
         """The case page's case with everything its read-only fields show, in one query (the queue
@@ -270,11 +293,21 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             format_html_join("", "<li><strong>{}</strong> · {} · offered {}: “{}”{}</li>", rows),
         )
 
-    @admin.display(description="Case", ordering="id")
+    # "pk", not "id": the queue's tie-breaker ("id") must not mark this column as the one sorted by.
+    @admin.display(description="Case", ordering="pk")
     def case_number(self, case):
         return f"Case #{case.pk}"
 
-    @admin.display(description="Waiting for", ordering=F("escalated_at").asc(nulls_last=True))
+    @admin.display(description="Escalated at")
+    def escalated(self, case):
+        return _when(case.escalated_at)
+
+    @admin.display(description="Appealed at")
+    def appealed_at(self, case):
+        return _when(case.escalated_at)
+
+    # A plain field name, so admin's sort arrow marks this column: the queue is ordered by it.
+    @admin.display(description="Waiting for", ordering="escalated_at")
     def waited(self, case):
         return _waited(case, timezone.now())
 
@@ -344,7 +377,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     @admin.display(description="Payment")
     def payment_summary(self, case):
         url = reverse("admin:payments_payment_change", args=[case.payment_id])
-        return format_html('<a href="{}">Payment #{}</a>', url, case.payment_id)
+        return format_html('<a href="{}">Payment {}</a>', url, payment_label(case.payment_id))
 
     @admin.display(description="Refunded so far")
     def refunded(self, case):
@@ -395,7 +428,10 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _case_page_context(self, request, case: Case, bound_forms: dict) -> dict:
-        events = list(case.events.select_related("actor").order_by("created_at", "id"))
+        all_events = list(case.events.select_related("actor").order_by("created_at", "id"))
+        # Delivery records ("Email sent to …") go in their own collapsed list under the timeline.
+        events = [e for e in all_events if e.action != CaseEvent.Action.NOTIFICATION]
+        deliveries = [e for e in all_events if e.action == CaseEvent.Action.NOTIFICATION]
         case_messages = list(
             case.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
         )
@@ -415,6 +451,14 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             (credit, format_money(credit.amount_cents, credit.currency))
             for credit in BalanceCredit.objects.filter(case_id=case.pk).order_by("created_at", "id")
         ]
+        # Money in the notes as money ("$59.00 refunded …"), also for rows written before.
+        notes = event_notes(events, case=case, refunds=[row[0] for row in refunds])
+        labels = dict(CaseStatus.choices)
+        for event in events:
+            event.shown_note = notes.get(event.pk, event.note)
+            # The product's words for the states, as the parties and the filters read them.
+            event.from_label = labels.get(event.from_state, event.from_state)
+            event.to_label = labels.get(event.to_state, event.to_state)
         is_reviewer = user_is_reviewer(request.user)
         actions = case_actions_for(case=case, user=request.user, now=timezone.now())
         can = actions.can_as(ActorKind.REVIEWER)
@@ -422,6 +466,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         return {
             "case": case,
             "timeline": events,
+            "deliveries": deliveries,
             "case_messages": case_messages,
             "attachments": attachments,
             "refunds": refunds,

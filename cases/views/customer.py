@@ -22,7 +22,15 @@ from ..expiry_rules import days_text
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, OfferDeclineForm, ReplyForm
 from ..models import Case
 from ..policy import CaseAction, case_actions_for
-from ..presentation import case_timeline_entries, denial_summary, offer_lines, refund_lines, status_text, url_with_id
+from ..presentation import (
+    case_timeline_entries,
+    denial_summary,
+    info_question,
+    offer_lines,
+    refund_lines,
+    status_text,
+    url_with_id,
+)
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
 from .common import submission_claim, submission_release
 
@@ -183,6 +191,8 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user, refunds=refunds),
         "refunds": refund_lines(refunds, viewer=CUSTOMER, now=now),
         "credits": case.balance_credits.order_by("created_at"),
+        # The merchant's question, shown above the reply box.
+        "question": info_question(case) if actions.get("can_reply") else "",
         "denial": denial_summary(case),
         "error": error,
         "unsent_text": unsent_text,

@@ -43,7 +43,15 @@ from .models import (
 )
 from .policy import CaseAction, case_actions_for, user_is_reviewer
 from .presentation import event_notes, payment_label
-from .services import case_decide, case_decide_appeal, case_message_post, case_reviewer_info_request, refund_retry
+from .selectors import with_unseen
+from .services import (
+    case_decide,
+    case_decide_appeal,
+    case_mark_seen,
+    case_message_post,
+    case_reviewer_info_request,
+    refund_retry,
+)
 
 admin.site.site_header = "Resolution Center administration"
 admin.site.site_title = "Resolution Center admin"
@@ -165,7 +173,17 @@ class KeysFirstPaginator(Paginator):
 @admin.register(Case)
 class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     # --- the queue ---
-    list_display = ("case_number", "status", "waited", "amount", "company", "customer_email", "reason", "opened_at")
+    list_display = (
+        "case_number",
+        "new_activity",
+        "status",
+        "waited",
+        "amount",
+        "company",
+        "customer_email",
+        "reason",
+        "opened_at",
+    )
     list_display_links = ("case_number",)
     list_select_related = ("payment", "company", "customer")
     list_filter = (CaseStateFilter, "reason", WaitingCompanyFilter, ("opened_at", admin.DateFieldListFilter))
@@ -262,6 +280,10 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         except (Case.DoesNotExist, ValidationError, ValueError):
             return None
 
+    def get_queryset(self, request):
+        """Each case says whether it has activity this reviewer has not seen (one EXISTS per row)."""
+        return with_unseen(super().get_queryset(request), user_id=request.user.pk, side=ActorKind.REVIEWER)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -297,6 +319,17 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     @admin.display(description="Case", ordering="pk")
     def case_number(self, case):
         return f"Case #{case.pk}"
+
+    @admin.display(description="New")
+    def new_activity(self, case):
+        """The list's mark of activity this reviewer has not seen (opening the case clears it)."""
+        if not getattr(case, "has_unseen", False):
+            return ""
+        return format_html(
+            '<strong class="rc-new" style="{}">New<span style="{}"> activity</span></strong>',
+            "background:#3341b5;color:#fff;border-radius:999px;padding:0 0.5em;white-space:nowrap",
+            "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap",
+        )
 
     @admin.display(description="Escalated at")
     def escalated(self, case):
@@ -424,6 +457,8 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         bound_forms = extra_context.pop("reviewer_bound_forms", {})
         case = self.get_object(request, object_id)
         if case is not None and self.has_view_permission(request, case):
+            if request.method == "GET" and user_is_reviewer(request.user):
+                case_mark_seen(case=case, user=request.user)
             extra_context.update(self._case_page_context(request, case, bound_forms))
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -146,11 +146,15 @@ def _case_list_page(request, membership, form: CaseFilterForm):
     filters = form.filters(_user_tz())
     cursor = form.cleaned_data.get("cursor") if form.is_valid() else None
     try:
-        page = case_page_for_merchant(company_id=company.pk, filters=filters, cursor=cursor or None, size=PAGE_SIZE)
+        page = case_page_for_merchant(
+            company_id=company.pk, filters=filters, cursor=cursor or None, size=PAGE_SIZE, viewer_id=request.user.pk
+        )
     except InvalidCursor:
         status = 400
         errors.append("That page link is not valid any more; here is the first page.")
-        page = case_page_for_merchant(company_id=company.pk, filters=filters, cursor=None, size=PAGE_SIZE)
+        page = case_page_for_merchant(
+            company_id=company.pk, filters=filters, cursor=None, size=PAGE_SIZE, viewer_id=request.user.pk
+        )
     base = reverse("merchant:cases", kwargs={"company_id": company.pk})
     tabs = [
         {"tab": tab, "url": _url(base, request.GET, status=tab.status), "current": tab.status == filters.status}
@@ -285,7 +289,9 @@ def _case_for(request, membership, case_id: int):
 @merchant_view()
 @require_safe
 def case_detail(request, membership, case_id: int):
-    return _case_page(request, membership, _case_for(request, membership, case_id))
+    case = _case_for(request, membership, case_id)
+    services.case_mark_seen(case=case, user=request.user)
+    return _case_page(request, membership, case)
 
 
 def _case_action(request, membership, case_id: int, *, name: str, form_class, act, done, form_kwargs=None):

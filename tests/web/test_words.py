@@ -155,7 +155,9 @@ def test_status_tabs_dropdown_and_badges_use_the_same_words(client):
     )
     assert tabs == options == [label for _, label in TAB_LABELS]
     assert "Waiting for you" in tabs
-    badge = re.search(rf'data-case-id="{scene.case.pk}".*?class="badge[^"]*">([^<]+)<', html, re.S).group(1)
+    badge = re.search(rf'data-case-id="{scene.case.pk}".*?class="badge badge-(?!new)[^"]*">([^<]+)<', html, re.S).group(
+        1
+    )
     assert badge == "Waiting for you"
 
 

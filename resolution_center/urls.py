@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Sign-in, sign-out and password change only: Django's views with the project's templates.
     path("accounts/", include(auth_patterns)),
+    # The Developers area's webhooks (the webhooks app), before the rest of the merchant's pages.
+    path("merchant/<id:company_id>/developers/webhooks/", include("webhooks.urls")),
     path("merchant/", include("cases.urls_merchant", namespace="merchant")),
     path("notifications/", include("notifications.urls")),
     path("", include("cases.urls")),

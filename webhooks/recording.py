@@ -74,17 +74,7 @@ class _CaseEvents:
 class _Batch:
     """The events recorded in one transaction; called on commit to queue their delivery."""
 
-    endpoints: dict[int, list[WebhookEndpoint]] = field(default_factory=dict)
     cases: dict[int, _CaseEvents] = field(default_factory=dict)
-
-    def endpoints_of(self, company_ids: set[int]) -> None:
-        missing = company_ids - self.endpoints.keys()
-        if not missing:
-            return
-        for company_id in missing:
-            self.endpoints[company_id] = []
-        for endpoint in WebhookEndpoint.objects.filter(company_id__in=missing, enabled=True).order_by("pk"):
-            self.endpoints[endpoint.company_id].append(endpoint)
 
     def ids(self) -> list[int]:
         return [row.pk for case_events in self.cases.values() for row in case_events.rows]
@@ -110,9 +100,19 @@ def _batch() -> _Batch:
     return batch
 
 
-def _record(batch: _Batch, case: Case, found: list[tuple[str, set[str]]], now: datetime) -> None:
+def _endpoints_of(company_ids: set[int]) -> dict[int, list[WebhookEndpoint]]:
+    """The enabled endpoints of these companies, read afresh for every signal (one indexed query):
+    an endpoint added or enabled a moment ago gets the very next change."""
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(company_id__in=company_ids, enabled=True).order_by("pk"):
+        endpoints.setdefault(endpoint.company_id, []).append(endpoint)
+    return endpoints
+
+
+def _record(
+    batch: _Batch, case: Case, found: list[tuple[str, set[str]]], now: datetime, endpoints: list[WebhookEndpoint]
+) -> None:
     """Fold one case's new timeline rows into the batch, write the rows it now needs, re-render them."""
-    endpoints = batch.endpoints.get(case.company_id, [])
     if not endpoints:
         return
     state = batch.cases.get(case.pk)
@@ -187,12 +187,15 @@ def webhook_events_record(*, events: list[CaseEvent]) -> None:
             cases[event.case_id] = event.case
     if not found:
         return
+    endpoints = _endpoints_of({case.company_id for case in cases.values()})
+    if not endpoints:
+        return
     with transaction.atomic(savepoint=False):
         batch = _batch()
-        batch.endpoints_of({case.company_id for case in cases.values()})
         now = max(event.created_at for event in events)
         for case_id, case_found in found.items():
-            _record(batch, cases[case_id], case_found, now)
+            case = cases[case_id]
+            _record(batch, case, case_found, now, endpoints.get(case.company_id, []))
 
 
 def webhook_events_record_bulk(*, event: CaseEvent, case_ids: list[int]) -> None:
@@ -212,6 +215,6 @@ def webhook_events_record_bulk(*, event: CaseEvent, case_ids: list[int]) -> None
         if not subscribed:
             return
         batch = _batch()
-        batch.endpoints_of({case.company_id for case in subscribed})
+        endpoints = _endpoints_of({case.company_id for case in subscribed})
         for case in subscribed:
-            _record(batch, case, [(event.from_state, types)], event.created_at)
+            _record(batch, case, [(event.from_state, types)], event.created_at, endpoints.get(case.company_id, []))

@@ -25,7 +25,7 @@ def _context(membership, **more) -> dict:
         "can_manage": membership.can_manage_company,
         "companies": membership.user_companies,
         "open_resolutions": membership.open_resolutions,
-        "section": "webhooks",
+        "section": "developers",
         "switch_url_name": "webhooks:endpoints",
         **more,
     }

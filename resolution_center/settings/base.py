@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "csp",
+    # django-ninja's own static files (Swagger UI) for the API docs page: no CDN.
+    "ninja",
     "axes",
     "payments",
     "cases",
@@ -185,6 +187,13 @@ else:
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "page_counts": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
+
+# The developer API (api/, docs/api.md): calls a minute per key or personal token, answers kept
+# for Idempotency-Key replays (a list's page is at most 100, as Whop's).
+API = {
+    "RATE_LIMIT_PER_MINUTE": 120,
+    "IDEMPOTENCY_HOURS": 24,
 }
 
 # Resolution Center rules (DOMAIN.md)

@@ -258,3 +258,56 @@ def test_a_message_only_reviewers_see_sends_nothing(shop, receiver, endpoint_for
         )
     assert receiver.received == []
     assert WebhookEvent.objects.count() == 0
+
+
+def test_the_local_receiver_command_verifies_and_prints_what_it_gets(shop):
+    """`manage.py webhook_receiver` (for trying webhooks by hand) accepts a genuine delivery."""
+    import socket
+    import threading
+    import time
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from webhooks.management.commands import webhook_receiver
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    owner = merchant_of(shop)
+    endpoint = webhook_endpoint_create_for(shop, owner, f"http://127.0.0.1:{port}/")
+    out = StringIO()
+    servers = []
+    original = webhook_receiver.HTTPServer
+
+    def keep(*args, **kwargs):
+        server = original(*args, **kwargs)
+        servers.append(server)
+        return server
+
+    webhook_receiver.HTTPServer = keep
+    try:
+        thread = threading.Thread(
+            target=call_command,
+            args=("webhook_receiver", "--port", str(port), "--secret", endpoint.secret),
+            kwargs={"stdout": out},
+            daemon=True,
+        )
+        thread.start()
+        for _ in range(500):
+            if servers:
+                break
+            time.sleep(0.01)
+        case, _ = open_case(shop)
+        servers[0].shutdown()
+        thread.join(10)
+    finally:
+        webhook_receiver.HTTPServer = original
+    assert "resolution_center_case.created" in out.getvalue() and f"reso_{case.pk}" in out.getvalue()
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.DELIVERED
+
+
+def webhook_endpoint_create_for(company, owner, url):
+    from webhooks.services import webhook_endpoint_create
+
+    return webhook_endpoint_create(actor=owner, company_id=company.pk, url=url, events=list(EventType.values))

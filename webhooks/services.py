@@ -142,10 +142,11 @@ def webhook_endpoint_delete(*, actor, company_id: int, endpoint_id: int) -> None
 
 @transaction.atomic
 def webhook_event_resend(
-    *, actor, company_id: int, endpoint_id: int, event_id: int, now: datetime | None = None
+    *, actor, company_id: int, endpoint_id: int, event_id: int, now: datetime | None = None, queue: bool = True
 ) -> WebhookEvent:
     """Send an event again now, under its same id, whatever became of it (delivered, failed or still
-    retrying); if that attempt fails, the usual retries follow for another 3 days."""
+    retrying); if that attempt fails, the usual retries follow for another 3 days. ``queue=False``:
+    the caller makes the attempt itself (the API's replay answers with its result)."""
     now = _now(now)
     _require_manager(actor=actor, company_id=company_id)
     endpoint = _locked(endpoint_id, company_id)
@@ -162,5 +163,6 @@ def webhook_event_resend(
     event.retry_until = now + retry_window()
     event.resend_by = actor
     event.save(update_fields=["status", "next_attempt_at", "retry_until", "resend_by"])
-    transaction.on_commit(lambda: webhook_events_enqueue(ids=[event.pk]), robust=True)
+    if queue:
+        transaction.on_commit(lambda: webhook_events_enqueue(ids=[event.pk]), robust=True)
     return event

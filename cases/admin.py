@@ -199,6 +199,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ("Payment", {"fields": ("payment_summary", "amount", "refunded", "payment_method", "product", "paid_at")}),
         ("Parties", {"fields": ("customer_summary", "company", "merchants")}),
         ("Refund policy and terms when the case was opened", {"fields": ("policies_when_opened",)}),
+        ("Partial refund offers", {"fields": ("offers",)}),
     )
     readonly_fields = (
         "denial",
@@ -215,6 +216,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         "paid_at",
         "customer_summary",
         "merchants",
+        "offers",
     )
 
     def get_ordering(self, request):
@@ -247,6 +249,26 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         return False
 
     # --- columns and read-only fields (no queries: everything comes from list_select_related) ---
+
+    @admin.display(description="Offers")
+    def offers(self, case):
+        """The merchant's partial refund offers and the customer's answers (none: no query)."""
+        if not case.offers_count:
+            return "None made."
+        rows = [
+            (
+                format_money(offer.amount_cents, offer.currency),
+                offer.get_status_display(),
+                format_local(offer.made_at, ADMIN_DATE_TIME),
+                offer.message,
+                f" The customer answered: “{offer.answer_message}”" if offer.answer_message else "",
+            )
+            for offer in case.offers.all()
+        ]
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li><strong>{}</strong> · {} · offered {}: “{}”{}</li>", rows),
+        )
 
     @admin.display(description="Case", ordering="id")
     def case_number(self, case):

@@ -13,6 +13,7 @@ def resolution_rules(request) -> dict:
             "appeal_days": rules["APPEAL_DAYS"],
             "eligibility_days": rules["ELIGIBILITY_DAYS"],
             "max_info_requests": rules["MAX_INFO_REQUESTS"],
+            "max_offers": rules["MAX_OFFERS"],
             "max_files": rules["MAX_FILES_PER_MESSAGE"],
         }
     }

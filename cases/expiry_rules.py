@@ -69,6 +69,8 @@ class ExpiryRule:
     note_template: str = ""
     # What the reminded party has left to do ("to answer"), in the reminder and its timeline note.
     to_do: str = ""
+    # A partial refund offer pending in this state lapses with the move (an OFFER_LAPSED row first).
+    lapses_offer: bool = False
 
     def note(self) -> str:
         return self.note_template.format(days=days_text(self.deadline_field))
@@ -89,6 +91,8 @@ class ExpiryRule:
             fields["decided_by_kind"] = ActorKind.SYSTEM
         if self.outcome:
             fields.update(outcome=self.outcome, closed_at=now)
+        if self.lapses_offer:
+            fields["offer_pending"] = False
         return fields
 
 
@@ -120,6 +124,7 @@ DENY_UNANSWERED = ExpiryRule(
     decided_by_system=True,
     note_template="The customer did not reply within {days}.",
     to_do="to reply",
+    lapses_offer=True,
 )
 FINALIZE_DENIAL = ExpiryRule(
     name="finalized",

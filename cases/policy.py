@@ -13,6 +13,17 @@ Why a plain function and not django-fsm's ``conditions=``/``permission=``: the F
 state at all. The graph in models.py stays the last line of defence inside ``services.base.move``.
 
 Each rule checks, in this order: who the person is on the case, the state, the clock, then counts.
+
+Partial refund offers (DOMAIN.md, "Settling faster"), decided here:
+
+* While an offer waits on the customer, the customer answers *the offer*: Accept it, or Decline it
+  with a message (which also answers any question the merchant asked before). Reply is refused
+  then, so the customer's words always come with an answer to the money on the table, and the
+  merchant never has to guess whether a reply meant "no".
+* The merchant's Accept, Deny and Refund in full, and the customer's Withdraw, stay allowed while
+  an offer is pending: each ends the waiting, and the services mark the offer lapsed.
+* A merchant offers on an open or info-requested case before its running deadline, at most
+  ``RESOLUTION["MAX_OFFERS"]`` times, one at a time, and only while something is left to refund.
 """
 
 from dataclasses import dataclass
@@ -44,6 +55,9 @@ class CaseAction(StrEnum):
     DECIDE = "decide"
     DECIDE_APPEAL = "decide_appeal"
     ASK_PARTY = "ask_party"
+    OFFER = "offer_partial_refund"
+    ACCEPT_OFFER = "accept_offer"
+    DECLINE_OFFER = "decline_offer"
 
 
 # What each action is called in a refusal ("… so you can no longer <doing>").
@@ -60,6 +74,9 @@ DOING = {
     CaseAction.DECIDE: "decide it as an escalated case",
     CaseAction.DECIDE_APPEAL: "decide it as an appeal",
     CaseAction.ASK_PARTY: "ask a party for information",
+    CaseAction.OFFER: "offer a partial refund",
+    CaseAction.ACCEPT_OFFER: "accept the offer",
+    CaseAction.DECLINE_OFFER: "decline the offer",
 }
 
 
@@ -217,6 +234,8 @@ def _request_info(case: Case, person: _Person, now: datetime) -> CaseActionAnswe
     refused = _merchant_only(action, case, person, "request more information")
     if refused:
         return refused
+    if case.offer_pending:
+        return _not_now(action, "Your offer is waiting for the customer's answer; you can ask once they decline it.")
     if case.status == S.INFO_REQUESTED:
         return _not_now(action, "You are waiting for the customer's reply; you can ask again once they have answered.")
     if case.status != S.OPEN:
@@ -240,6 +259,41 @@ def _reply(case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
         return _wrong_state(action, case)
     if _past(case.reply_by, now):
         return _clock_passed(action, case.reply_by, "reply")
+    if case.offer_pending:
+        return _not_now(action, "Answer the offer: accept it, or decline it with your message.")
+    return _yes(action)
+
+
+def _offer(case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    action = CaseAction.OFFER
+    refused = _merchant_only(action, case, person, "offer a partial refund")
+    if refused:
+        return refused
+    if case.status not in (S.OPEN, S.INFO_REQUESTED):
+        return _wrong_state(action, case)
+    deadline = case.respond_by if case.status == S.OPEN else case.reply_by
+    if _past(deadline, now):
+        return _clock_passed(action, deadline, "answer")
+    if case.offer_pending:
+        return _not_now(
+            action, "Your offer is waiting for the customer's answer; you can offer again once they decline."
+        )
+    limit = settings.RESOLUTION["MAX_OFFERS"]
+    if case.offers_count >= limit:
+        return _not_now(action, f"You have already made {limit} offers on this case; please accept or deny it.")
+    if case.payment.refundable_cents <= 0:
+        return _not_now(action, "Nothing is left to refund on this payment.")
+    return _yes(action)
+
+
+def _answer_offer(action: CaseAction, case: Case, person: _Person, now: datetime) -> CaseActionAnswer:
+    refused = _customer_only(action, person)
+    if refused:
+        return refused
+    if case.status != S.INFO_REQUESTED or not case.offer_pending:
+        return _not_now(action, f"There is no offer waiting for your answer, so you cannot {DOING[action]}.")
+    if _past(case.reply_by, now):
+        return _clock_passed(action, case.reply_by, "answer the offer")
     return _yes(action)
 
 
@@ -259,6 +313,8 @@ def _message(case: Case, person: _Person) -> CaseActionAnswer:
         return _not_you(action, "You are not a party to this case.")
     if case.status == S.FINAL:
         return _not_now(action, "This case is closed, so no more messages can be added.")
+    if case.status == S.INFO_REQUESTED and person.party == ActorKind.CUSTOMER and case.offer_pending:
+        return _not_now(action, "Answer the offer: accept it, or decline it with your message.")
     if case.status == S.INFO_REQUESTED and person.party == ActorKind.CUSTOMER:
         # Decided (README, "Where each kind of rule lives"): while the merchant waits for the
         # customer's answer, the customer's words go through Reply, which answers the request and
@@ -325,6 +381,10 @@ def _answer_for(action: CaseAction, case: Case, person: _Person, now: datetime) 
         return _appeal(action, case, person, now)
     if action in (CaseAction.DECIDE, CaseAction.DECIDE_APPEAL):
         return _decide(action, case, person)
+    if action == CaseAction.OFFER:
+        return _offer(case, person, now)
+    if action in (CaseAction.ACCEPT_OFFER, CaseAction.DECLINE_OFFER):
+        return _answer_offer(action, case, person, now)
     return _ask_party(case, person)
 
 

@@ -44,6 +44,21 @@ def status_text(case: Case, viewer: str) -> StatusText:
             case.respond_by,
             "Merchant must answer by",
         )
+    if s == CaseStatus.INFO_REQUESTED and case.offer_pending:
+        # A partial refund offer waits on the customer (the offer itself is shown above this panel).
+        return StatusText(
+            "An offer is waiting for your answer" if customer else "Waiting for the customer's answer to your offer",
+            f"{case.company.name} offered a partial refund."
+            if viewer != ActorKind.MERCHANT
+            else "You offered a partial refund.",
+            "Accept the offer, or decline it with a message, before the deadline; without an answer the offer "
+            "lapses and the case closes in the merchant's favour."
+            if customer
+            else "The customer may accept it (the amount is refunded at once) or decline it; without an answer "
+            "by the deadline the offer lapses and the case is denied.",
+            case.reply_by,
+            "Answer the offer by" if customer else "The customer must answer by",
+        )
     if s == CaseStatus.INFO_REQUESTED:
         return StatusText(
             "More information requested",
@@ -322,6 +337,36 @@ def merchant_case_rows(cases, *, company_id: int) -> list[MerchantCaseRow]:
             )
         )
     return rows
+
+
+# --- partial refund offers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    """One partial refund offer as the case pages show it: the amount in words, where it stands."""
+
+    offer: object  # CaseOffer
+    amount: str
+    status: str  # CaseOffer.Status
+    status_label: str
+    pending: bool
+
+
+def offer_lines(case: Case) -> list[OfferLine]:
+    """The case's offers, oldest first (at most MAX_OFFERS rows: one query, none for a case without)."""
+    if not case.offers_count:
+        return []
+    return [
+        OfferLine(
+            offer=offer,
+            amount=format_money(offer.amount_cents, offer.currency),
+            status=offer.status,
+            status_label=offer.get_status_display(),
+            pending=offer.status == offer.Status.PENDING,
+        )
+        for offer in case.offers.all()
+    ]
 
 
 # --- a denial, at the top of the customer's case page ------------------------------------------

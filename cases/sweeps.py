@@ -41,6 +41,7 @@ from .expiry_rules import REMINDED_PARTY, REMINDER_WINDOW, RULE_BY_STATUS, SET_B
 from .models import Case, CaseEvent, Visibility
 from .services.base import events_append_bulk, system_event
 from .services.deadlines import case_expire
+from .services.offers import offers_lapse_for_cases
 from .services.settlement import refunds_request_for_cases, refunds_send_claimed
 
 log = logging.getLogger(__name__)
@@ -125,11 +126,18 @@ def expire_batch(rule: ExpiryRule, *, now: datetime, limit: int) -> tuple[int, i
             if not ids:
                 return 0, 0
             fields = rule.fields(now)
+            # Read before the UPDATE clears the flag: these cases' pending offers lapse with the move.
+            lapsing = (
+                list(Case.objects.filter(pk__in=ids, offer_pending=True).values_list("pk", flat=True))
+                if rule.lapses_offer
+                else []
+            )
             # By primary key (no next_deadline_at condition, so PostgreSQL does not wander through
             # the partial index's entries of rows moved a moment ago).
             moved = _still_due(rule, now).filter(pk__in=ids).update(**fields)
             if moved != len(ids):
                 raise _ChangedUnderUs(ids)
+            offers_lapse_for_cases(case_ids=lapsing, now=now)
             event = system_event(
                 action=rule.action,
                 from_state=rule.from_status,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<id:company_id>/cases/<id:case_id>/request-info/", views.case_request_info, name="case-request-info"),
     path("<id:company_id>/cases/<id:case_id>/accept/", views.case_accept, name="case-accept"),
     path("<id:company_id>/cases/<id:case_id>/deny/", views.case_deny, name="case-deny"),
+    path("<id:company_id>/cases/<id:case_id>/offer/", views.case_offer, name="case-offer"),
     path("<id:company_id>/cases/<id:case_id>/refund-in-full/", views.case_refund_in_full, name="case-refund-in-full"),
     path("<id:company_id>/cases/<id:case_id>/appeal/", views.case_appeal, name="case-appeal"),
     path("<id:company_id>/cases/<id:case_id>/appeal-waive/", views.case_appeal_waive, name="case-appeal-waive"),

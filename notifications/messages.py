@@ -8,8 +8,10 @@ time zone) and when the in-app list is drawn; they are not part of these texts.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+
 from cases.expiry_rules import REMINDER_WINDOW, RULE_BY_STATUS
-from cases.models import CaseEvent, CaseOutcome, CaseReason, CaseStatus, DenialReason
+from cases.models import CaseEvent, CaseOffer, CaseOutcome, CaseReason, CaseStatus, DenialReason
 from payments.models import ActorKind
 from resolution_center.formatting import format_money
 
@@ -109,6 +111,47 @@ def _replied(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
         "The customer answered your request for more information.",
         "Accept, deny or request more information before the deadline. "
         "If you do not answer in time, the case goes to the platform's reviewers.",
+    )
+
+
+def _offer_of(e: CaseEvent) -> CaseOffer | None:
+    """The offer an OFFER_* event is about: the case's latest (one is made or answered at a time)."""
+    return CaseOffer.objects.filter(case_id=e.case_id).order_by("-made_at", "-pk").first()
+
+
+def _offer_amount(offer: CaseOffer | None) -> str:
+    return format_money(offer.amount_cents, offer.currency) if offer else "partial"
+
+
+def _offer_made(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    offer = _offer_of(e)
+    amount = _offer_amount(offer)
+    return (
+        f"{f.company_name} offers you a {amount} refund",
+        f"{f.company_name} offers you a {amount} refund.{_quote(offer.message if offer else '')}",
+        "Open the case and accept the offer (the money is refunded at once and the case closes), or decline "
+        "it with a message. Without an answer by the deadline the offer lapses and the case closes in the "
+        "merchant's favour.",
+    )
+
+
+def _offer_accepted(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    amount = _offer_amount(_offer_of(e))
+    return (
+        "the customer accepted your offer",
+        f"The customer accepted your {amount} refund offer: it is refunded to them now.",
+        "Nothing more to do: the refund is on its way to the customer. The case is closed.",
+    )
+
+
+def _offer_declined(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    amount = _offer_amount(_offer_of(e))
+    another = CaseOffer.objects.filter(case_id=e.case_id).count() < settings.RESOLUTION["MAX_OFFERS"]
+    return (
+        "the customer declined your offer",
+        f"The customer declined your {amount} refund offer.{_quote(e.note)}",
+        f"Accept, deny, request more information{' or make another offer' if another else ''} before the "
+        "deadline. If you do not answer in time, the case goes to the platform's reviewers.",
     )
 
 
@@ -277,7 +320,9 @@ def _reviewer_message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str,
 REMINDER_NEXT_STEP = {
     CaseStatus.OPEN: "Accept, deny or request more information before the deadline, or the platform decides.",
     CaseStatus.INFO_REQUESTED: (
-        "Reply to the merchant's question before the deadline, or the case closes in their favour."
+        # Also when the merchant's partial refund offer waits (it lapses at the same deadline).
+        "Reply to the merchant's question (or answer their offer) before the deadline, or the case closes in "
+        "their favour."
     ),
     CaseStatus.ACCEPTED: "Appeal before the deadline if you disagree; otherwise the refund is made.",
     CaseStatus.DENIED: "Appeal before the deadline if you disagree; otherwise the decision is final.",
@@ -298,6 +343,9 @@ COMPOSERS = {
     Kind.OPENED: _opened,
     Kind.INFO_REQUESTED: _info_requested,
     Kind.REPLIED: _replied,
+    Kind.OFFER_MADE: _offer_made,
+    Kind.OFFER_ACCEPTED: _offer_accepted,
+    Kind.OFFER_DECLINED: _offer_declined,
     Kind.ACCEPTED: _accepted,
     Kind.REFUNDED_IN_FULL: _refunded_in_full,
     Kind.DENIED: _denied,

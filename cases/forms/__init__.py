@@ -1,5 +1,5 @@
 from .auth import SignInForm
-from .customer import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
+from .customer import AppealForm, ClaimForm, ConfirmForm, MessageForm, OfferDeclineForm, ReplyForm
 from .fields import EvidenceFilesField, MultipleFileInput, SubmissionForm
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "EvidenceFilesField",
     "MessageForm",
     "MultipleFileInput",
+    "OfferDeclineForm",
     "ReplyForm",
     "SignInForm",
     "SubmissionForm",

@@ -64,5 +64,17 @@ class AppealForm(SubmissionForm):
     files = EvidenceFilesField(label="New evidence files")
 
 
+class OfferDeclineForm(SubmissionForm):
+    """Declining a partial refund offer: the message answers the offer and any question with it."""
+
+    message = forms.CharField(
+        label="Your message to the merchant",
+        max_length=MAX_MESSAGE,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Say why you decline and what you expect; it also answers any question they asked.",
+        error_messages={"required": "Please write why you decline the offer."},
+    )
+
+
 class ConfirmForm(SubmissionForm):
     """Withdraw and accept-the-decision: the confirmation is the step on the page before it."""

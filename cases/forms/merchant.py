@@ -8,11 +8,11 @@ from django import forms
 
 from payments.services import POLICY_TEXT_LIMIT, POLICY_URL_LIMIT, policy_link_clean
 from resolution_center.exceptions import ApplicationError
-from resolution_center.formatting import MINOR_UNITS, SYMBOLS, minor_units_to_decimal, parse_money
+from resolution_center.formatting import MINOR_UNITS, SYMBOLS, format_money, minor_units_to_decimal, parse_money
 
 from ..models import CaseReason, CaseStatus, DenialReason
 from ..selectors import CaseFilters
-from ..services import MAX_MESSAGE
+from ..services import MAX_MESSAGE, offer_amount_refusal
 from .fields import EvidenceFilesField, SubmissionForm
 
 # Large enough for any real threshold, small enough that minor units never overflow a bigint.
@@ -87,6 +87,43 @@ class CaseDenyForm(SubmissionForm):
         if not text:
             raise forms.ValidationError("Please write a message to the customer explaining the denial.")
         return text
+
+
+class CaseOfferForm(SubmissionForm):
+    """A partial refund offer: an amount typed in the payment's currency, above zero and below what
+    is left to refund (the service checks both again), and a message for the customer."""
+
+    amount = forms.CharField(
+        label="Amount to refund",
+        max_length=30,
+        error_messages={"required": "Please enter the amount you offer."},
+    )
+    message = forms.CharField(
+        label="Message to the customer",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_MESSAGE,
+        error_messages={"required": "Please write a message with your offer."},
+    )
+
+    def __init__(self, *args, payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency, self.left_cents = payment.currency, payment.refundable_cents
+        digits = MINOR_UNITS.get(self.currency, 2)
+        example = f"{Decimal(self.left_cents // 2).scaleb(-digits):.{digits}f}"
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        self.fields["amount"].help_text = (
+            f"In {self.currency}, for example {example}: more than {format_money(0, self.currency)} and less than "
+            f"the {format_money(self.left_cents, self.currency)} left to refund."
+        )
+
+    def clean_amount(self) -> int:
+        text = self.cleaned_data["amount"].strip()
+        # A negative amount gets the offer's own bounds, not the settings' "zero or positive".
+        cents = -1 if text.startswith("-") else money_from_input(text, self.currency)
+        refusal = offer_amount_refusal(amount_cents=cents, left_cents=self.left_cents, currency=self.currency)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return cents
 
 
 class CaseAppealForm(SubmissionForm):
@@ -180,6 +217,29 @@ def money_for_input(amount_cents: int, currency: str) -> str:
     return f"{minor_units_to_decimal(amount_cents, currency):.{MINOR_UNITS.get(currency, 2)}f}"
 
 
+def money_from_input(text: str, currency: str) -> int:
+    """An amount as a person types it in ``currency`` ("10", "10.50", "$1,000.00", "25 USD") in
+    minor units; "" is 0. Raises a ValidationError that says what to type instead."""
+    text = (text or "").strip()
+    symbol = SYMBOLS.get(currency)
+    if symbol:
+        text = text.replace(symbol, "", 1)
+    text = text.upper().replace(currency, "").strip()
+    if not text:
+        return 0
+    digits = MINOR_UNITS.get(currency, 2)
+    example = f"{Decimal(1250).scaleb(-digits):.{digits}f}"
+    try:
+        cents = parse_money(text, currency)
+    except (ValueError, InvalidOperation, ArithmeticError):
+        if text.startswith("-"):
+            raise forms.ValidationError("Please enter zero or a positive amount.") from None
+        raise forms.ValidationError(f"Please enter an amount like {example}, with at most {digits} decimals.") from None
+    if cents > MAX_THRESHOLD_CENTS:
+        raise forms.ValidationError("That amount is too large.")
+    return cents
+
+
 class AutoRespondForm(forms.Form):
     """Thresholds typed as money in the company's currency ("10", "10.50", "$1,000.00"),
     stored in minor units; empty or 0 turns the automatic refund off."""
@@ -202,26 +262,7 @@ class AutoRespondForm(forms.Form):
             self.fields[name].help_text = f"In {currency} ({symbol}). Leave empty or 0 to turn it off."
 
     def _amount(self, name: str) -> int:
-        text = self.cleaned_data.get(name, "").strip()
-        symbol = SYMBOLS.get(self.currency)
-        if symbol:
-            text = text.replace(symbol, "", 1)
-        text = text.upper().replace(self.currency, "").strip()
-        if not text:
-            return 0
-        digits = MINOR_UNITS.get(self.currency, 2)
-        example = f"{Decimal(1250).scaleb(-digits):.{digits}f}"
-        try:
-            cents = parse_money(text, self.currency)
-        except (ValueError, InvalidOperation, ArithmeticError):
-            if text.startswith("-"):
-                raise forms.ValidationError("Please enter zero or a positive amount.") from None
-            raise forms.ValidationError(
-                f"Please enter an amount like {example}, with at most {digits} decimals."
-            ) from None
-        if cents > MAX_THRESHOLD_CENTS:
-            raise forms.ValidationError("That amount is too large.")
-        return cents
+        return money_from_input(self.cleaned_data.get(name, ""), self.currency)
 
     def clean_card_below(self) -> int:
         return self._amount("card_below")

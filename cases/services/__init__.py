@@ -1,5 +1,5 @@
 """Every write to a case: one function per action in DOMAIN.md's transition table, grouped by
-family — opening, the merchant's answers, the customer's moves, appeals, reviewers' decisions,
+family — opening, the merchant's answers, partial refund offers, the customer's moves, appeals, reviewers' decisions,
 the clock (deadlines) and the settlement of money.
 
 Each action runs in one transaction, locks the case row (``SELECT … FOR UPDATE`` on PostgreSQL;
@@ -17,6 +17,7 @@ from .customer import case_reply, case_withdraw
 from .deadlines import case_deny_unanswered, case_escalate_overdue, case_expire, case_finalize_expired
 from .housekeeping import HousekeepingResult, evidence_orphans_purge, form_tokens_purge, housekeeping_run
 from .messages import case_message_post
+from .offers import case_offer, case_offer_accept, case_offer_decline, offer_amount_refusal
 from .opening import auto_refund_terms, case_open, case_open_refusal
 from .reviewers import Decision, case_decide, case_decide_appeal, case_reviewer_info_request
 from .settlement import RefundsSent, refund_retry, refunds_send, refunds_send_due
@@ -39,6 +40,9 @@ __all__ = [
     "case_expire",
     "case_finalize_expired",
     "case_message_post",
+    "case_offer",
+    "case_offer_accept",
+    "case_offer_decline",
     "case_open",
     "case_open_refusal",
     "case_refund_in_full",
@@ -49,6 +53,7 @@ __all__ = [
     "evidence_orphans_purge",
     "form_tokens_purge",
     "housekeeping_run",
+    "offer_amount_refusal",
     "refund_retry",
     "refunds_send",
     "refunds_send_due",

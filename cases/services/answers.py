@@ -14,6 +14,7 @@ from ..models import Case, CaseEvent, CaseOutcome, DenialReason
 from ..policy import DOING, CaseAction, case_action_require
 from .base import MAX_MESSAGE, clean_text, lock, move, now_or
 from .messages import message_post
+from .offers import LAPSED_ACCEPTED, LAPSED_DENIED, offer_lapse_pending
 from .settlement import refund_settle
 
 Action = CaseEvent.Action
@@ -51,6 +52,7 @@ def _merchant_refund_now(
     note = clean_text(note, what="a note", limit=MAX_MESSAGE, required=False)
     case = lock(case)
     case_action_require(case=case, user=actor, action=action, now=now)
+    offer_lapse_pending(case=case, note=LAPSED_ACCEPTED, now=now)
     move(
         case,
         transition,
@@ -110,6 +112,7 @@ def case_deny(*, case: Case | int, actor, reason: str, message: str, files=None,
     checked = attachments_check(files)
     case = lock(case)
     case_action_require(case=case, user=actor, action=CaseAction.DENY, now=now)
+    offer_lapse_pending(case=case, note=LAPSED_DENIED, now=now)
     move(
         case,
         "deny",

@@ -12,6 +12,7 @@ from ..models import Case, CaseEvent, CaseOutcome
 from ..policy import DOING, CaseAction, case_action_require
 from .base import MAX_MESSAGE, clean_text, lock, move, now_or
 from .messages import message_post
+from .offers import LAPSED_WITHDRAWN, offer_lapse_pending
 
 Action = CaseEvent.Action
 
@@ -43,6 +44,7 @@ def case_withdraw(*, case: Case | int, actor, now: datetime | None = None) -> Ca
     now = now_or(now)
     case = lock(case)
     case_action_require(case=case, user=actor, action=CaseAction.WITHDRAW, now=now)
+    offer_lapse_pending(case=case, note=LAPSED_WITHDRAWN, now=now)
     move(
         case,
         "withdraw",

@@ -18,12 +18,16 @@ from ..expiry_rules import (
 )
 from ..models import Case
 from .base import lock, move, now_or
+from .offers import LAPSED_UNANSWERED, offer_lapse_pending
 from .settlement import refund_settle
 
 
 def rule_apply(case: Case, rule: ExpiryRule, *, actor_kind: str, actor, action: str, now: datetime) -> None:
     """Make ``rule``'s move on a locked case: by the clock, or by the party who waives the appeal
-    (the same target and outcome); a reviewer's refund is paid here."""
+    (the same target and outcome); a reviewer's refund is paid here. A pending offer lapses first
+    (the sweep writes the same rows in bulk)."""
+    if rule.lapses_offer:
+        offer_lapse_pending(case=case, note=LAPSED_UNANSWERED, now=now)
     move(
         case,
         rule.transition,

@@ -39,6 +39,7 @@ from payments.services import (
     refund_retry_now,
     refunds_request_rest,
 )
+from resolution_center.exceptions import ApplicationError
 
 from ..models import Case, CaseEvent, Visibility
 from .base import event_append, events_append_bulk, now_or, system_event
@@ -73,11 +74,14 @@ def refunds_send_after_commit(refund_ids: list[int]) -> None:
     transaction.on_commit(queue, robust=True)
 
 
-def refund_settle(*, case: Case, actor_kind: str, actor, now: datetime) -> None:
-    """Request the refund of what is left of the payment, in the caller's transaction; it is sent
-    to the processor after commit."""
+def refund_settle(*, case: Case, actor_kind: str, actor, now: datetime, amount_cents: int | None = None) -> None:
+    """Request the refund of what is left of the payment (or of ``amount_cents``, an accepted
+    partial offer), in the caller's transaction; it is sent to the processor after commit. Either
+    way it is the case's one refund (one key per case), so money moves once."""
     payment = Payment.objects.get(pk=case.payment_id)
-    amount = payment.refundable_cents
+    amount = payment.refundable_cents if amount_cents is None else amount_cents
+    if amount_cents is not None and not 0 < amount_cents <= payment.refundable_cents:
+        raise ApplicationError("The offered amount is more than is left to refund on this payment.")
     if amount <= 0:
         _money_event(case=case, action=Action.REFUND_ISSUED, note=NOTHING_LEFT_NOTE, now=now)
         return

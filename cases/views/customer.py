@@ -19,10 +19,10 @@ from resolution_center.formatting import DATE, ISO, format_local, format_money
 
 from .. import services
 from ..expiry_rules import days_text
-from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, ReplyForm
+from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, OfferDeclineForm, ReplyForm
 from ..models import Case
 from ..policy import CaseAction, case_actions_for
-from ..presentation import case_timeline_entries, denial_summary, refund_lines, status_text, url_with_id
+from ..presentation import case_timeline_entries, denial_summary, offer_lines, refund_lines, status_text, url_with_id
 from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
 from .common import submission_claim, submission_release
 
@@ -135,6 +135,8 @@ def _case_actions(case: Case, user, now) -> dict:
         "can_withdraw": can[CaseAction.WITHDRAW],
         "can_appeal": can[CaseAction.APPEAL],
         "can_waive": can[CaseAction.WAIVE_APPEAL],
+        "can_accept_offer": can[CaseAction.ACCEPT_OFFER],
+        "can_decline_offer": can[CaseAction.DECLINE_OFFER],
     }
 
 
@@ -145,6 +147,8 @@ FORMS = {
     "appeal_form": ("can_appeal", "statement"),
     "withdraw_form": ("can_withdraw", None),
     "waive_form": ("can_waive", None),
+    "accept_offer_form": ("can_accept_offer", None),
+    "decline_offer_form": ("can_decline_offer", "message"),
 }
 
 
@@ -157,6 +161,8 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "appeal_form": AppealForm(),
         "withdraw_form": ConfirmForm(auto_id="withdraw_%s"),
         "waive_form": ConfirmForm(auto_id="waive_%s"),
+        "accept_offer_form": ConfirmForm(auto_id="accept_offer_%s"),
+        "decline_offer_form": OfferDeclineForm(),
     }
     refunds = list(case.payment.refunds.order_by("created_at"))
     unsent_text = ""
@@ -166,9 +172,13 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         # The case moved on and this form is no longer offered: still hand back what was typed.
         if not actions[shown_by] and text_field:
             unsent_text = form.data.get(text_field, "")
+    offers = offer_lines(case)
     context = {
         "case": case,
         "payment": case.payment,
+        # The offer waiting on the customer, shown at the top of the page (None when there is none).
+        "pending_offer": next((line for line in offers if line.pending), None),
+        "accepted_offer": next((line for line in offers if line.status == "accepted"), None),
         "status": status_text(case, CUSTOMER),
         "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user, refunds=refunds),
         "refunds": refund_lines(refunds, viewer=CUSTOMER, now=now),
@@ -199,14 +209,14 @@ def _case_action(request, case_id: int, *, form_class, form_name: str, run, done
         messages.info(request, "That was already sent.")
         return redirect("cases:case-detail", case_id=case.pk)
     try:
-        run(case, form.cleaned_data)
+        result = run(case, form.cleaned_data)
     except ApplicationError as error:
         submission_release(request)
         case.refresh_from_db()
         return _render_case(
             request, case, status=http_status_for(error), error=error.message, failed=form_name, form=form
         )
-    messages.success(request, done)
+    messages.success(request, done(result) if callable(done) else done)
     return redirect("cases:case-detail", case_id=case.pk)
 
 
@@ -250,6 +260,38 @@ def case_withdraw(request, case_id: int):
         form_name="withdraw_form",
         run=lambda case, data: services.case_withdraw(case=case, actor=request.user),
         done="You withdrew your request. The case is closed.",
+    )
+
+
+def _accepted_message(case: Case) -> str:
+    refund = case.refunds.first()
+    amount = f"{format_money(refund.amount_cents, refund.currency)} " if refund else ""
+    return f"You accepted the offer: the {amount}refund is on its way to your original payment method."
+
+
+@login_required
+@require_POST
+def case_offer_accept(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=ConfirmForm,
+        form_name="accept_offer_form",
+        run=lambda case, data: services.case_offer_accept(case=case, actor=request.user),
+        done=_accepted_message,
+    )
+
+
+@login_required
+@require_POST
+def case_offer_decline(request, case_id: int):
+    return _case_action(
+        request,
+        case_id,
+        form_class=OfferDeclineForm,
+        form_name="decline_offer_form",
+        run=lambda case, data: services.case_offer_decline(case=case, actor=request.user, message=data["message"]),
+        done=f"You declined the offer. The merchant has {days_text('respond_by')} to answer your message.",
     )
 
 

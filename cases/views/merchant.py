@@ -9,6 +9,7 @@ as the page with the typed input kept, the message shown and a 4xx status.
 import csv
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -22,6 +23,7 @@ from payments.models import ActorKind, Membership, Refund
 from payments.selectors import companies_for_merchant
 from payments.services import company_auto_refund_update, company_policies_update
 from resolution_center.exceptions import ApplicationError, http_status_for
+from resolution_center.formatting import format_money
 
 from .. import services
 from ..expiry_rules import days_text
@@ -33,6 +35,7 @@ from ..forms.merchant import (
     CaseDenyForm,
     CaseFilterForm,
     CaseMessageForm,
+    CaseOfferForm,
     CaseRefundInFullForm,
     CaseRequestInfoForm,
     CompanyPoliciesForm,
@@ -41,7 +44,7 @@ from ..forms.merchant import (
 )
 from ..models import Case
 from ..policy import case_actions_for
-from ..presentation import case_timeline_entries, merchant_case_rows, refund_lines, status_text
+from ..presentation import case_timeline_entries, merchant_case_rows, offer_lines, refund_lines, status_text
 from ..selectors import (
     InvalidCursor,
     case_export_rows,
@@ -248,6 +251,9 @@ def _case_page(request, membership, case, *, forms: dict | None = None, error: s
         "accept_form": forms.get("accept") or CaseAcceptForm(),
         "deny_form": forms.get("deny") or CaseDenyForm(),
         "refund_in_full_form": forms.get("refund_in_full") or CaseRefundInFullForm(),
+        "offer_form": forms.get("offer") or CaseOfferForm(payment=case.payment),
+        "offers": offer_lines(case),
+        "offers_left": max(0, settings.RESOLUTION["MAX_OFFERS"] - case.offers_count),
         "appeal_form": forms.get("appeal") or CaseAppealForm(),
         "waive_form": forms.get("waive") or CaseAppealWaiveForm(),
         "open_form": next(iter(forms), ""),
@@ -266,11 +272,12 @@ def case_detail(request, membership, case_id: int):
     return _case_page(request, membership, _case_for(request, membership, case_id))
 
 
-def _case_action(request, membership, case_id: int, *, name: str, form_class, act, done: str):
+def _case_action(request, membership, case_id: int, *, name: str, form_class, act, done, form_kwargs=None):
     """The shape every case action shares: form -> service -> flash + redirect, or the page
-    again with the typed input, the reason and a 4xx."""
+    again with the typed input, the reason and a 4xx. ``form_kwargs(case)``: what the form needs
+    to know about the case; ``done`` may be a function of the service's result."""
     case = _case_for(request, membership, case_id)
-    form = form_class(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES, **(form_kwargs(case) if form_kwargs else {}))
     if not form.is_valid():
         first_error = next(iter(form.errors.values()))[0]
         return _case_page(request, membership, case, forms={name: form}, error=f"Not done: {first_error}", status=400)
@@ -278,7 +285,7 @@ def _case_action(request, membership, case_id: int, *, name: str, form_class, ac
         messages.info(request, "That was already sent.")
         return redirect("merchant:case", company_id=membership.company_id, case_id=case.pk)
     try:
-        act(case, form.cleaned_data)
+        result = act(case, form.cleaned_data)
     except ApplicationError as error:
         submission_release(request)
         case = _case_for(request, membership, case_id)  # show the case as it is now
@@ -287,7 +294,7 @@ def _case_action(request, membership, case_id: int, *, name: str, form_class, ac
         )
     # The service has committed: the list's tabs and dispute rate must show this change at once.
     transaction.on_commit(lambda: merchant_counts_forget(company_id=membership.company_id))
-    messages.success(request, done)
+    messages.success(request, done(result) if callable(done) else done)
     return redirect("merchant:case", company_id=membership.company_id, case_id=case.pk)
 
 
@@ -359,6 +366,25 @@ def case_deny(request, membership, case_id: int):
             case=case, actor=request.user, reason=data["reason"], message=data["message"], files=data["files"]
         ),
         done=f"You denied the refund. The customer may appeal within {days_text('appeal_by')}.",
+    )
+
+
+@merchant_view(post_only=True)
+def case_offer(request, membership, case_id: int):
+    return _case_action(
+        request,
+        membership,
+        case_id,
+        name="offer",
+        form_class=CaseOfferForm,
+        form_kwargs=lambda case: {"payment": case.payment},
+        act=lambda case, data: services.case_offer(
+            case=case, actor=request.user, amount_cents=data["amount"], message=data["message"]
+        ),
+        done=lambda offer: (
+            f"You offered the customer a {format_money(offer.amount_cents, offer.currency)} refund. "
+            f"They have {days_text('reply_by')} to accept or decline it."
+        ),
     )
 
 

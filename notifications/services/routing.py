@@ -21,6 +21,10 @@ _BY_ACTION = {
     Action.OPENED: BOTH,
     Action.INFO_REQUESTED: (CUSTOMER,),
     Action.REPLIED: (MERCHANT,),
+    # A partial refund offer waits on the customer; their answer goes back to the merchant.
+    Action.OFFER_MADE: (CUSTOMER,),
+    Action.OFFER_ACCEPTED: (MERCHANT,),
+    Action.OFFER_DECLINED: (MERCHANT,),
     Action.ACCEPTED: (CUSTOMER,),
     # The merchant gave up; reviewers holding the case see it leave their queue, unnotified (above).
     Action.REFUNDED_IN_FULL: (CUSTOMER,),

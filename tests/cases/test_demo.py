@@ -102,6 +102,22 @@ def test_demo_prints_the_logins():
     assert "reviewer@platform.test" in output
 
 
+def test_demo_has_a_pending_offer_and_a_partially_refunded_case():
+    """Issue #12: Carol has an offer waiting for her answer; Dave accepted one and was refunded part
+    of his payment (the rest stays with the merchant)."""
+    from cases.models import CaseOffer
+
+    load_demo()
+    pending = CaseOffer.objects.get(status=CaseOffer.Status.PENDING)
+    assert pending.case.customer.email == "carol@customer.test"
+    assert (pending.case.status, pending.case.offer_pending) == (CaseStatus.INFO_REQUESTED, True)
+    accepted = CaseOffer.objects.get(status=CaseOffer.Status.ACCEPTED)
+    case = accepted.case
+    assert (case.status, case.outcome) == (CaseStatus.FINAL, CaseOutcome.REFUNDED)
+    [refund] = Refund.objects.filter(case=case)
+    assert refund.amount_cents == accepted.amount_cents < case.payment.amount_cents
+
+
 def test_demo_has_a_denial_with_reason_and_files_and_acme_policies():
     """Issue 12: a denial carrying a reason and a file, an appeal carrying a file, and Acme Courses'
     refund policy and terms link, kept by the cases opened under them."""

@@ -52,6 +52,9 @@ from tests.factories import CompanyFactory, PaymentFactory, UserFactory, merchan
 S = CaseStatus
 WEEK = timedelta(days=7)
 AMOUNT = 5000
+# A partial refund offer (DOMAIN.md, "Settling faster"): above zero, below what is left; 2 a case.
+OFFER_AMOUNT = 2000
+MAX_OFFERS = 2
 DECISIONS = ["refund", "credit", "merchant_wins"]
 UNDECIDED = {S.OPEN, S.INFO_REQUESTED}
 # The states each action of the transition table starts from.
@@ -67,19 +70,24 @@ ACTION_SOURCES = {
     "decide": {S.ESCALATED},
     "decide_appeal": {S.APPEALED},
     "refund_in_full": set(S) - {S.FINAL},
+    "offer": UNDECIDED,
+    "accept_offer": {S.INFO_REQUESTED},
+    "decline_offer": {S.INFO_REQUESTED},
 }
 # What each actor may ever do (another company's merchant: nothing to this case). Moves that keep the
 # case going come first, because Hypothesis favours the first choices while it explores and shrinks.
 ACTOR_ACTIONS = {
-    "customer": ["message", "reply", "appeal", "withdraw", "waive_appeal"],
-    "merchant": ["message", "request_info", "deny", "appeal", "accept", "waive_appeal", "refund_in_full"],
+    "customer": ["message", "reply", "decline_offer", "appeal", "withdraw", "waive_appeal", "accept_offer"],
+    "merchant": ["message", "offer", "request_info", "deny", "appeal", "accept", "waive_appeal", "refund_in_full"],
     "reviewer": ["message", "decide", "decide_appeal"],
     "other_merchant": [],
 }
 # Decided (cases/policy.py): while a request for information waits on the customer, their words go
 # through Reply (which answers it); a plain message is refused.
 ANSWERED_WITH_REPLY = {("customer", "message", S.INFO_REQUESTED)}
-CLOSES_THE_CASE = {"accept", "withdraw", "waive_appeal", "refund_in_full"}
+# The customer's answers to a pending offer, offered only while one waits (when Reply is not).
+ANSWERS_AN_OFFER = {"accept_offer", "decline_offer"}
+CLOSES_THE_CASE = {"accept", "withdraw", "waive_appeal", "refund_in_full", "accept_offer"}
 WHO = ["merchant", "customer", "clock", "reviewer", "other_merchant"]
 # The worlds: the sweep moves the first one's cases, case_expire the second one's.
 SWEPT, PER_CASE = 0, 1
@@ -131,6 +139,10 @@ class Expected:
     info_requests: int = 0
     appealed: bool = False
     was_final: bool = False
+    offers: int = 0
+    offer_pending: bool = False
+    # What a refunded outcome refunds: what is left of the payment, or an accepted offer's amount.
+    refund_amount: int = AMOUNT
     # The deadlines the sweep sent a "24 hours left" reminder for.
     reminded: list[datetime] = field(default_factory=list)
 
@@ -223,8 +235,11 @@ class CaseLifecycle(RuleBasedStateMachine):
     def _moved(self, status, *, outcome="", deadline=None, expected: Expected | None = None):
         """Record in the model that a case (the current one unless named) moved to ``status``."""
         expected = expected or self.current
+        if expected.status != status:  # an offer on an info-requested case changes no state
+            expected.state_changes += 1
         expected.status, expected.outcome, expected.deadline = status, outcome, deadline
-        expected.state_changes += 1
+        # Every move of the table ends a pending offer's wait (accepted, declined or lapsed), but a new offer.
+        expected.offer_pending = False
         event(f"reached {status} {outcome}".strip())  # shown by --hypothesis-show-statistics
 
     def _expire(self, expected: Expected) -> None:
@@ -268,9 +283,42 @@ class CaseLifecycle(RuleBasedStateMachine):
                 expected.info_requests += 1
                 self._moved(S.INFO_REQUESTED, deadline=now + WEEK)
         elif name == "reply":
-            allowed = actor == "customer" and status == S.INFO_REQUESTED
+            # While an offer waits, the customer answers the offer instead (cases/policy.py).
+            allowed = actor == "customer" and status == S.INFO_REQUESTED and not expected.offer_pending
             if self._attempt(
                 allowed, actor, lambda case, user: services.case_reply(case=case, actor=user, message="Here.", now=now)
+            ):
+                self._moved(S.OPEN, deadline=now + WEEK)
+        elif name == "offer":
+            allowed = (
+                actor == "merchant"
+                and status in UNDECIDED
+                and not expected.offer_pending
+                and expected.offers < MAX_OFFERS
+            )
+            if self._attempt(
+                allowed,
+                actor,
+                lambda case, user: services.case_offer(
+                    case=case, actor=user, amount_cents=OFFER_AMOUNT, message="Would $20 do?", now=now
+                ),
+            ):
+                expected.offers += 1
+                self._moved(S.INFO_REQUESTED, deadline=now + WEEK)
+                expected.offer_pending = True
+        elif name == "accept_offer":
+            allowed = actor == "customer" and expected.offer_pending
+            if self._attempt(
+                allowed, actor, lambda case, user: services.case_offer_accept(case=case, actor=user, now=now)
+            ):
+                expected.refund_amount = OFFER_AMOUNT
+                self._moved(S.FINAL, outcome="refunded")
+        elif name == "decline_offer":
+            allowed = actor == "customer" and expected.offer_pending
+            if self._attempt(
+                allowed,
+                actor,
+                lambda case, user: services.case_offer_decline(case=case, actor=user, message="No, thanks.", now=now),
             ):
                 self._moved(S.OPEN, deadline=now + WEEK)
         elif name == "accept":
@@ -374,11 +422,14 @@ class CaseLifecycle(RuleBasedStateMachine):
         if who == "clock":
             self._time_passes(data.draw(st.integers(min_value=1, max_value=8 * 24), label="hours"))
             return
-        status = self.current.status
+        status, pending = self.current.status, self.current.offer_pending
         offered = [
             name
             for name in ACTOR_ACTIONS[who]
-            if status in ACTION_SOURCES[name] and (who, name, status) not in ANSWERED_WITH_REPLY
+            if status in ACTION_SOURCES[name]
+            and (who, name, status) not in ANSWERED_WITH_REPLY
+            and (name not in ANSWERS_AN_OFFER or pending)
+            and not (name == "reply" and pending)
         ]
         # Moves that keep the case going count twice, so cases often live long enough to be appealed.
         offered += [name for name in offered if name not in CLOSES_THE_CASE]
@@ -480,7 +531,7 @@ class CaseLifecycle(RuleBasedStateMachine):
                 assert len(made) <= 1, "a case was refunded twice"
                 assert refunded[payment_id] <= AMOUNT
                 assert refunded[payment_id] == sum(amount for _, amount in made)
-                assert made == ([(case_id, AMOUNT)] if expected.outcome == "refunded" else [])
+                assert made == ([(case_id, expected.refund_amount)] if expected.outcome == "refunded" else [])
                 assert credited.count((case_id,)) == (1 if expected.outcome == "credited" else 0)
 
     @invariant()

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases import sweeps
+from cases import services, sweeps
 from cases.expiry_rules import REMINDED_PARTY, RULE_BY_STATUS, SET_BASED_RULES
-from cases.models import Case, CaseEvent, Visibility
+from cases.models import Case, CaseEvent, CaseOffer, Visibility
 from cases.services import case_expire, refunds_send_due
 from notifications.models import Notification, UserPreferences
 from notifications.services import notifications_for_events
@@ -133,6 +133,34 @@ def test_bulk_batch_writes_the_same_rows_as_the_per_case_service(rule):
         [(5000, "USD", "succeeded", "reviewer", "reviewer", 1)] if rule.settles_refund else []
     )
     assert service_rows["notifications"]
+
+
+def test_bulk_batch_lapses_a_pending_offer_exactly_as_the_per_case_service():
+    """reply_by passing on a case whose partial refund offer waits: both paths lapse the offer (same
+    offer row, same "offer lapsed" timeline row before the denial) and clear the pending flag."""
+    rule = RULE_BY_STATUS["info_requested"]
+    scenes = []
+    for _ in range(2):
+        scene = with_everyone(case_in_state("open", now=START))
+        services.case_offer(
+            case=scene.case.pk, actor=scene.merchant, amount_cents=2000, message="Half?", now=START + timedelta(hours=1)
+        )
+        scenes.append(scene)
+    by_service, by_batch = scenes
+    after = by_service.refresh().reply_by + timedelta(seconds=5)
+
+    marks = last_ids()
+    assert case_expire(case=by_service.case.pk, now=after, only=(rule,)) is True
+    service_rows = snapshot(by_service, *marks)
+    marks = last_ids()
+    assert sweeps.expire_batch(rule, now=after, limit=10) == (1, 1)
+    batch_rows = snapshot(by_batch, *marks)
+
+    assert batch_rows == service_rows
+    assert [event[2] for event in service_rows["events"]] == ["offer_lapsed", rule.action]
+    assert service_rows["case"]["offer_pending"] is False
+    offers = [list(CaseOffer.objects.filter(case=scene.case).values_list("status", "answered_at")) for scene in scenes]
+    assert offers[0] == offers[1] == [("lapsed", after)]
 
 
 def test_bulk_batch_after_a_conflict_falls_back_to_the_per_case_service(monkeypatch, caplog):

@@ -43,6 +43,8 @@ HOUR = timedelta(hours=1)
 SECOND = timedelta(seconds=1)
 # DOMAIN.md: "request more info (at most 3 times a case)".
 MAX_INFO_REQUESTS = 3
+# DOMAIN.md: "offer a partial refund (at most 2 offers a case)".
+MAX_OFFERS = 2
 
 
 # --- the cells -----------------------------------------------------------------------------------
@@ -59,12 +61,17 @@ class State:
     info_requests_used: int = 0
     appealed: bool = False
     via: str = ""
+    # Partial refund offers made so far, and whether one waits on the customer.
+    offers_made: int = 0
+    offer_pending: bool = False
 
 
 STATES = [
     State("open", S.OPEN, "respond_by"),
     State("open_info_requests_used_up", S.OPEN, "respond_by", info_requests_used=MAX_INFO_REQUESTS),
     State("info_requested", S.INFO_REQUESTED, "reply_by", info_requests_used=1),
+    State("offer_pending", S.INFO_REQUESTED, "reply_by", offers_made=1, offer_pending=True),
+    State("open_offers_used_up", S.OPEN, "respond_by", offers_made=MAX_OFFERS),
     State("escalated", S.ESCALATED),
     State("accepted", S.ACCEPTED, "appeal_by"),
     State("denied", S.DENIED, "appeal_by"),
@@ -160,7 +167,11 @@ def expected_answers(state: State, clock: str, role: str) -> dict[CaseAction, st
             person_ok=party == MERCHANT,
             moment_ok=status == S.OPEN and not late and state.info_requests_used < MAX_INFO_REQUESTS,
         ),
-        A.REPLY: rule(person_ok=party == CUSTOMER, moment_ok=status == S.INFO_REQUESTED and not late),
+        # While an offer waits, the customer answers it (Accept, or Decline with a message), not Reply.
+        A.REPLY: rule(
+            person_ok=party == CUSTOMER,
+            moment_ok=status == S.INFO_REQUESTED and not late and not state.offer_pending,
+        ),
         A.WITHDRAW: rule(person_ok=party == CUSTOMER, moment_ok=answerable),
         # Any side on a case not yet final, except the customer while a request for information
         # waits on them: their words then go through Reply (README, "Where each kind of rule lives").
@@ -173,6 +184,14 @@ def expected_answers(state: State, clock: str, role: str) -> dict[CaseAction, st
         A.DECIDE: rule(person_ok=party == REVIEWER, moment_ok=status == S.ESCALATED),
         A.DECIDE_APPEAL: rule(person_ok=party == REVIEWER, moment_ok=status == S.APPEALED),
         A.ASK_PARTY: rule(person_ok=party == REVIEWER, moment_ok=status in (S.ESCALATED, S.APPEALED)),
+        # "offer a partial refund (at most 2 offers a case)": open or info requested, before the
+        # running deadline, one at a time; the customer answers it before reply_by.
+        A.OFFER: rule(
+            person_ok=party == MERCHANT,
+            moment_ok=answerable and not late and not state.offer_pending and state.offers_made < MAX_OFFERS,
+        ),
+        A.ACCEPT_OFFER: rule(person_ok=party == CUSTOMER, moment_ok=state.offer_pending and not late),
+        A.DECLINE_OFFER: rule(person_ok=party == CUSTOMER, moment_ok=state.offer_pending and not late),
     }
 
 
@@ -197,6 +216,17 @@ def _scene(state: State, start: datetime) -> CaseScene:
             services.case_request_info(case=scene.case.pk, actor=scene.merchant, message="Which door?", now=scene.now)
             scene.now += HOUR
             services.case_reply(case=scene.case.pk, actor=scene.customer, message="The back door.", now=scene.now)
+    elif state.offers_made:
+        scene = case_in_state(S.OPEN, now=start)
+        for made in range(state.offers_made):
+            scene.now += HOUR
+            services.case_offer(
+                case=scene.case.pk, actor=scene.merchant, amount_cents=2000, message="Would $20 do?", now=scene.now
+            )
+            if state.offer_pending and made == state.offers_made - 1:
+                break
+            scene.now += HOUR
+            services.case_offer_decline(case=scene.case.pk, actor=scene.customer, message="No.", now=scene.now)
     elif state.name == "final_after_appeal":
         scene = case_in_state(S.APPEALED, now=start)
         scene.now += HOUR
@@ -210,6 +240,7 @@ def _scene(state: State, start: datetime) -> CaseScene:
     assert case.status == state.status
     assert case.info_requests_count == state.info_requests_used
     assert case.appealed == state.appealed
+    assert (case.offers_count, case.offer_pending) == (state.offers_made, state.offer_pending)
     running = getattr(case, state.deadline) if state.deadline else None
     assert case.next_deadline_at == running
     if state.deadline:
@@ -290,6 +321,9 @@ SERVICE_CALLS = {
     A.DECIDE: lambda **kw: services.case_decide(decision=Decision.REFUND, note="Refund it.", **kw),
     A.DECIDE_APPEAL: lambda **kw: services.case_decide_appeal(decision=Decision.CREDIT, note="Goodwill.", **kw),
     A.ASK_PARTY: lambda **kw: services.case_reviewer_info_request(party=CUSTOMER, message="Which door?", **kw),
+    A.OFFER: lambda **kw: services.case_offer(amount_cents=1000, message="Would $10 do?", **kw),
+    A.ACCEPT_OFFER: lambda **kw: services.case_offer_accept(**kw),
+    A.DECLINE_OFFER: lambda **kw: services.case_offer_decline(message="I want it all.", **kw),
 }
 
 
@@ -350,10 +384,13 @@ def _form_urls(case: Case) -> dict[str, tuple[str, CaseAction]]:
         ("customer", A.WITHDRAW): reverse("cases:case-withdraw", args=ids),
         ("customer", A.APPEAL): reverse("cases:case-appeal", args=ids),
         ("customer", A.WAIVE_APPEAL): reverse("cases:case-appeal-waive", args=ids),
+        ("customer", A.ACCEPT_OFFER): reverse("cases:case-offer-accept", args=ids),
+        ("customer", A.DECLINE_OFFER): reverse("cases:case-offer-decline", args=ids),
         ("merchant", A.ACCEPT): reverse("merchant:case-accept", args=merchant_ids),
         ("merchant", A.DENY): reverse("merchant:case-deny", args=merchant_ids),
         ("merchant", A.REFUND_IN_FULL): reverse("merchant:case-refund-in-full", args=merchant_ids),
         ("merchant", A.REQUEST_INFO): reverse("merchant:case-request-info", args=merchant_ids),
+        ("merchant", A.OFFER): reverse("merchant:case-offer", args=merchant_ids),
         ("merchant", A.MESSAGE): reverse("merchant:case-message", args=merchant_ids),
         ("merchant", A.APPEAL): reverse("merchant:case-appeal", args=merchant_ids),
         ("merchant", A.WAIVE_APPEAL): reverse("merchant:case-appeal-waive", args=merchant_ids),

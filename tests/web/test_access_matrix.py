@@ -63,6 +63,11 @@ CUSTOMER_ENDPOINTS = [
     # The case is open, so there is no decision to accept: the owner is told so (409).
     Endpoint("cases:case-appeal-waive", "POST", ("case",), only({"customer_a": 409})),
     Endpoint("cases:case-appeal-waive", "GET", ("case",), everyone(405)),
+    # No offer waits on the open case: the owner is told so (409); declining without a message is 400.
+    Endpoint("cases:case-offer-accept", "POST", ("case",), only({"customer_a": 409})),
+    Endpoint("cases:case-offer-accept", "GET", ("case",), everyone(405)),
+    Endpoint("cases:case-offer-decline", "POST", ("case",), only({"customer_a": 400})),
+    Endpoint("cases:case-offer-decline", "GET", ("case",), everyone(405)),
     Endpoint(
         "cases:attachment-download",
         "GET",
@@ -106,6 +111,7 @@ MERCHANT_ENDPOINTS = [
     *merchant_action("merchant:case-request-info"),
     *merchant_action("merchant:case-accept"),
     *merchant_action("merchant:case-deny"),
+    *merchant_action("merchant:case-offer"),
     *merchant_action("merchant:case-refund-in-full"),
     *merchant_action("merchant:case-appeal"),
     *merchant_action("merchant:case-appeal-waive"),

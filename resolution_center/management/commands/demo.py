@@ -227,6 +227,25 @@ class Command(BaseCommand):
         services.case_appeal(
             case=c, actor=users[carol], statement="I never logged in, those logs are not mine.", now=at(8)
         )
+        # Partial refund offers: one waiting for Carol's answer (Acme Courses), and one Dave accepted
+        # (Pixel Supply Co.): his case closed with part of the payment refunded.
+        c = open_case(carol, ebook, 3900, 2, reason="poor_quality", text="Two chapters of the e-book are missing.")
+        services.case_offer(
+            case=c,
+            actor=owner_acme,
+            amount_cents=1500,
+            message="The missing chapters are now in your library. Would $15.00 back make up for the wait?",
+            now=at(1),
+        )
+        c = open_case(dave, lens, 21900, 9, reason="poor_quality", text="The lens hood does not fit.")
+        services.case_offer(
+            case=c,
+            actor=owner_pixel,
+            amount_cents=4000,
+            message="We can refund $40.00 for the hood and you keep the lens.",
+            now=at(8),
+        )
+        services.case_offer_accept(case=c, actor=users[dave], now=at(7))
         # A case whose time to answer runs out about two minutes after the demo loads, so a person
         # running `make run` can watch the task cluster escalate it.
         respond_days = deadline_days("respond_by")

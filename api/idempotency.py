@@ -54,7 +54,9 @@ def idempotent(request, caller: Caller, act: Callable[[], tuple[int, dict]]) -> 
     kept_since = now - timedelta(hours=settings.API["IDEMPOTENCY_HOURS"])
     try:
         with transaction.atomic():
-            IdempotencyRecord.objects.filter(owner=caller.owner, key=key, created_at__lt=kept_since).delete()
+            # Past 24 hours a key may be used afresh: this credential's old answers go (so the table
+            # holds at most a day of each credential's keyed writes).
+            IdempotencyRecord.objects.filter(owner=caller.owner, created_at__lt=kept_since).delete()
             record = IdempotencyRecord.objects.filter(owner=caller.owner, key=key).first()
             if record is not None:
                 request.idempotent_replay = True

@@ -81,7 +81,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+        indexes = [models.Index(fields=["owner", "created_at"], name="idempotency_owner_created")]
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"

@@ -101,6 +101,9 @@ ACTION = {
     CaseAction.APPEAL: "appeal",
     CaseAction.WAIVE_APPEAL: "waive_appeal",
     CaseAction.REFUND_IN_FULL: "refund",
+    CaseAction.OFFER: "offer",
+    CaseAction.ACCEPT_OFFER: "accept_offer",
+    CaseAction.DECLINE_OFFER: "decline_offer",
 }
 REVIEWER_ACTIONS = {"decide", "decide_appeal", "ask_party"}
 

@@ -180,7 +180,8 @@ def _files(caller: Caller, attachments: list[AttachmentRef]):
         from uploads.services import files_take
     except ImportError:
         raise ApplicationError("Attachments by file id are not available on this server yet.") from None
-    return files_take(ids, caller.user)
+    # The services check files themselves (cases.attachments.attachments_check): hand them the files.
+    return [getattr(item, "upload", item) for item in files_take(ids, caller.user)]
 
 
 def _act(request, case_id: str, do) -> tuple[int, dict]:
@@ -237,7 +238,12 @@ def list_cases(
     return {"data": [_case_out(caller, case) for case in page.rows], "page_info": page.page_info()}
 
 
-@api.get("/resolution_center_cases/summary", response={200: SummaryOut, **ERRORS}, tags=["resolution_center_cases"])
+@api.get(
+    "/resolution_center_cases/summary",
+    response={200: SummaryOut, **ERRORS},
+    tags=["resolution_center_cases"],
+    exclude_none=True,  # a breakdown not asked for is absent, as Whop's
+)
 def summary(
     request,
     groups: list[ApiGroup] = Query(None),
@@ -431,9 +437,6 @@ def offer(request, id: str, payload: OfferIn):
 
     def do(caller, case):
         _as_merchant(caller)
-        case_offer = getattr(services, "case_offer", None)
-        if case_offer is None:
-            raise ApplicationError("Partial refund offers are not available on this server yet.")
         currency = case.payment.currency
         if payload.amount_cents is not None:
             amount_cents = payload.amount_cents
@@ -444,6 +447,28 @@ def offer(request, id: str, payload: OfferIn):
                 raise ApplicationError(f"amount must be a positive number of {currency}, such as 12.50.") from None
         else:
             raise ApplicationError("Please give the offer's amount (amount, or amount_cents).")
-        case_offer(case=case, actor=caller.user, amount_cents=amount_cents, message=payload.message)
+        services.case_offer(case=case, actor=caller.user, amount_cents=amount_cents, message=payload.message)
+
+    return _act(request, id, do)
+
+
+@api.post("/resolution_center_cases/{id}/accept_offer", response={200: CaseOut, **ERRORS}, tags=["our additions"])
+def accept_offer(request, id: str):
+    """Ours: the customer accepts the pending offer; exactly its amount is refunded now."""
+
+    def do(caller, case):
+        _as_customer(caller)
+        services.case_offer_accept(case=case, actor=caller.user)
+
+    return _act(request, id, do)
+
+
+@api.post("/resolution_center_cases/{id}/decline_offer", response={200: CaseOut, **ERRORS}, tags=["our additions"])
+def decline_offer(request, id: str, payload: MessageIn):
+    """Ours: the customer declines the pending offer with a message; the merchant answers again."""
+
+    def do(caller, case):
+        _as_customer(caller)
+        services.case_offer_decline(case=case, actor=caller.user, message=payload.message)
 
     return _act(request, id, do)

@@ -1,3 +1,4 @@
+import httpx
 import pytest
 from whop_sdk import Whop
 from whop_sdk.environment import WhopEnvironment
@@ -8,7 +9,10 @@ from api.credentials import api_key_create, customer_token_create
 def sdk_for(base_url: str, secret: str, **kwargs) -> Whop:
     """Whop's official client, pointed at our server: only the base URL changes."""
     environment = WhopEnvironment(api=f"{base_url}/api/v1", vault=f"{base_url}/api/v1")
-    return Whop(environment=environment, token=secret, max_retries=0, **kwargs)
+    # One connection per request: the live server's request threads then finish while the test's
+    # database connection is still shared with them (a kept-alive one would close after the test).
+    http = httpx.Client(timeout=30, headers={"Connection": "close"})
+    return Whop(environment=environment, token=secret, max_retries=0, httpx_client=http, **kwargs)
 
 
 def key_for(company, merchant, scope="write", name="Helpdesk sync") -> str:

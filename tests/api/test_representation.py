@@ -53,7 +53,7 @@ def test_merchant_actions_use_the_apis_verbs():
 
     data = case_representation(scene.case, viewer_party="merchant", available_actions=allowed)
 
-    assert set(data["available_actions"]) == {"accept", "deny", "request_info", "reply", "refund"}
+    assert set(data["available_actions"]) == {"accept", "deny", "request_info", "reply", "refund", "offer"}
 
 
 @pytest.mark.django_db

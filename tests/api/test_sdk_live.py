@@ -166,3 +166,63 @@ def test_wrong_keys_get_typed_errors(live_server):
     api_key_revoke(key=ApiKey.objects.get(name="Old"), actor=scene.merchant)
     with pytest.raises(UnauthorizedError):
         sdk_for(live_server.url, secret).resolution_center_cases.list()
+
+
+def test_merchant_appeals_a_reviewers_refund_and_our_additions_answer_the_same_way(live_server):
+    scene = case_in_state("accepted")
+    secret = key_for(scene.case.company, scene.merchant)
+    client = sdk_for(live_server.url, secret)
+    reso = f"reso_{scene.case.pk}"
+    assert client.resolution_center_cases.retrieve(reso).status == "awaiting_merchant"
+
+    case = client.resolution_center_cases.appeal(reso, message="It was delivered; here is the tracking.")
+    assert case.status == "under_review"
+    assert case.customer_appealed is False
+    assert case.appeal["appealed_by"] == "merchant"
+
+    # Ours, through the SDK's own HTTP client: refund in full at any stage, parsed by the same model.
+    from whop_sdk.types.resolution_center_case import ResolutionCenterCase
+
+    response = client._client_wrapper.httpx_client.request(
+        f"resolution_center_cases/{reso}/refund",
+        base_url=client._client_wrapper.get_environment().api,
+        method="POST",
+        json={"message": "Refunding after all."},
+    )
+    assert response.status_code == 200
+    refunded = ResolutionCenterCase.model_validate(response.json())
+    assert refunded.status == "closed"
+    assert refunded.outcome == "customer_won"
+
+
+def _ours(client, path: str, body: dict | None = None):
+    """One of our additions, sent through the SDK's own HTTP client (its auth and base URL)."""
+    from whop_sdk.types.resolution_center_case import ResolutionCenterCase
+
+    wrapper = client._client_wrapper
+    response = wrapper.httpx_client.request(
+        path, base_url=wrapper.get_environment().api, method="POST", json=body or {}
+    )
+    assert response.status_code == 200, response.text
+    return ResolutionCenterCase.model_validate(response.json())
+
+
+def test_partial_refund_offer_made_by_key_and_accepted_by_token(live_server):
+    scene = case_in_state("open")
+    merchant = sdk_for(live_server.url, key_for(scene.case.company, scene.merchant))
+    customer = sdk_for(live_server.url, token_for(scene.customer))
+    reso = f"reso_{scene.case.pk}"
+    assert "offer" in merchant.resolution_center_cases.retrieve(reso).available_actions
+
+    offered = _ours(merchant, f"resolution_center_cases/{reso}/offer", {"amount": 20, "message": "Half back?"})
+    assert offered.status == "awaiting_customer"
+    assert offered.pending_offer["amount_cents"] == 2000
+
+    seen = customer.resolution_center_cases.retrieve(reso)
+    assert {"accept_offer", "decline_offer"} <= set(seen.available_actions)
+    accepted = _ours(customer, f"resolution_center_cases/{reso}/accept_offer")
+
+    assert accepted.status == "closed"
+    assert accepted.outcome == "customer_won"
+    assert accepted.refunded_cents == 2000
+    assert accepted.pending_offer is None

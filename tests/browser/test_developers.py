@@ -60,3 +60,20 @@ def test_api_docs_page_renders_swagger_from_our_static_files(new_page, screensho
     screenshot(page, "api_docs")
     base = page.url.split("/api/")[0]
     assert all(url.startswith(base) or url.startswith("data:") for url in requested), requested
+
+
+def test_customer_makes_a_personal_token_from_the_user_menu(new_page, screenshot, live_server):
+    scene = case_in_state("open")
+    page = new_page()
+    sign_in(page, scene.customer.username)
+
+    page.locator("details.user-menu summary").click()
+    page.get_by_role("link", name="Settings: personal API tokens").click()
+    page.get_by_label("Token name").fill("My scripts")
+    page.get_by_role("button", name="Make token").click()
+
+    secret = page.get_by_role("textbox", name="Your new personal token").input_value()
+    screenshot(page, "api_token_made")
+    assert serious_accessibility_problems(page) == []
+    case = sdk_for(live_server.url, secret).resolution_center_cases.withdraw(f"reso_{scene.case.pk}")
+    assert case.outcome == "withdrawn"

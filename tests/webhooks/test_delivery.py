@@ -311,3 +311,27 @@ def webhook_endpoint_create_for(company, owner, url):
     from webhooks.services import webhook_endpoint_create
 
     return webhook_endpoint_create(actor=owner, company_id=company.pk, url=url, events=list(EventType.values))
+
+
+def test_a_partial_offer_is_updated_with_the_pending_offer_and_its_acceptance_is_decided(shop, receiver, endpoint_for):
+    """Offers change the case too: the offer is an .updated whose data carries the pending offer, the
+    customer's acceptance settles the case (.updated and .decided, the customer having won), and the
+    refund going through after the commit is one more .updated showing the money refunded."""
+    from cases.services.offers import case_offer, case_offer_accept
+
+    case, customer = open_case(shop)
+    owner = merchant_of(shop)
+    endpoint_for(shop, owner=owner)
+    case_offer(case=case, actor=owner, amount_cents=2000, message="Half back?")
+    offered = receiver.received[-1].event
+    assert offered["type"] == "resolution_center_case.updated"
+    assert offered["data"]["pending_offer"]["amount_cents"] == 2000
+    assert offered["data"]["status"] == "awaiting_customer"
+
+    case_offer_accept(case=case, actor=customer)
+    types = [r.event["type"] for r in receiver.received[1:]]
+    assert sorted(types[:2]) == ["resolution_center_case.decided", "resolution_center_case.updated"]
+    assert types[2:] == ["resolution_center_case.updated"]
+    assert receiver.received[-1].event["data"]["refunded_cents"] == 2000
+    decided = next(r.event for r in receiver.received if r.event["type"] == "resolution_center_case.decided")
+    assert PostResolutionCenterCaseDecidedPayload.model_validate(decided).data.outcome == "customer_won"

@@ -30,6 +30,7 @@ from resolution_center.exceptions import ApplicationError, http_status_for
 from resolution_center.formatting import ADMIN_DATE_TIME, format_local, format_money, parse_row_id
 
 from .admin_forms import DecisionForm, InfoRequestForm, ReviewerMessageForm, first_error
+from .forms.auth import AdminSignInForm
 from .models import (
     AWAITING_REVIEWER_STATES,
     Attachment,
@@ -41,11 +42,24 @@ from .models import (
     Visibility,
 )
 from .policy import CaseAction, case_actions_for, user_is_reviewer
-from .services import case_decide, case_decide_appeal, case_message_post, case_reviewer_info_request, refund_retry
+from .presentation import event_notes, payment_label
+from .selectors import with_unseen
+from .services import (
+    case_decide,
+    case_decide_appeal,
+    case_mark_seen,
+    case_message_post,
+    case_reviewer_info_request,
+    refund_retry,
+)
 
 admin.site.site_header = "Resolution Center administration"
 admin.site.site_title = "Resolution Center admin"
 admin.site.index_title = "Platform administration"
+admin.site.login_form = AdminSignInForm
+# The breadcrumbs already lead back; the 300 px model sidebar cut the queue's Reason and Opened
+# columns off at 1280 px (issue 12 §7).
+admin.site.enable_nav_sidebar = False
 
 DECISION_PREFIX, INFO_PREFIX, MESSAGE_PREFIX = "decision", "info", "message"
 FORM_CLASSES = {DECISION_PREFIX: DecisionForm, INFO_PREFIX: InfoRequestForm, MESSAGE_PREFIX: ReviewerMessageForm}
@@ -159,7 +173,17 @@ class KeysFirstPaginator(Paginator):
 @admin.register(Case)
 class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     # --- the queue ---
-    list_display = ("case_number", "status", "waited", "amount", "company", "customer_email", "reason", "opened_at")
+    list_display = (
+        "case_number",
+        "new_activity",
+        "status",
+        "waited",
+        "amount",
+        "company",
+        "customer_email",
+        "reason",
+        "opened_at",
+    )
     list_display_links = ("case_number",)
     list_select_related = ("payment", "company", "customer")
     list_filter = (CaseStateFilter, "reason", WaitingCompanyFilter, ("opened_at", admin.DateFieldListFilter))
@@ -188,7 +212,8 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
                     "description",
                     "denial",
                     "opened_at",
-                    "escalated_at",
+                    "escalated",
+                    "appealed_at",
                     "waited",
                     "deadline",
                     "decided",
@@ -202,6 +227,8 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ("Partial refund offers", {"fields": ("offers",)}),
     )
     readonly_fields = (
+        "escalated",
+        "appealed_at",
         "denial",
         "policies_when_opened",
         "waited",
@@ -228,6 +255,20 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             return self.ordering
         return ("-id",)
 
+    def get_fieldsets(self, request, obj=None):
+        """ "Escalated at" only for a case that was escalated, "Appealed at" only for an appealed one
+        (an appeal also puts the case in the queue and sets escalated_at)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        hidden = set()
+        if obj is None or obj.appealed or obj.escalated_at is None:
+            hidden.add("escalated")
+        if obj is None or not obj.appealed or obj.escalated_at is None:
+            hidden.add("appealed_at")
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
     def get_object(self, request, object_id, from_field=None):
         """The case page's case with everything its read-only fields show, in one query (the queue
         joins only what list_select_related names)."""
@@ -238,6 +279,10 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             return queryset.get(pk=Case._meta.pk.to_python(object_id))
         except (Case.DoesNotExist, ValidationError, ValueError):
             return None
+
+    def get_queryset(self, request):
+        """Each case says whether it has activity this reviewer has not seen (one EXISTS per row)."""
+        return with_unseen(super().get_queryset(request), user_id=request.user.pk, side=ActorKind.REVIEWER)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -270,11 +315,32 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             format_html_join("", "<li><strong>{}</strong> · {} · offered {}: “{}”{}</li>", rows),
         )
 
-    @admin.display(description="Case", ordering="id")
+    # "pk", not "id": the queue's tie-breaker ("id") must not mark this column as the one sorted by.
+    @admin.display(description="Case", ordering="pk")
     def case_number(self, case):
         return f"Case #{case.pk}"
 
-    @admin.display(description="Waiting for", ordering=F("escalated_at").asc(nulls_last=True))
+    @admin.display(description="New")
+    def new_activity(self, case):
+        """The list's mark of activity this reviewer has not seen (opening the case clears it)."""
+        if not getattr(case, "has_unseen", False):
+            return ""
+        return format_html(
+            '<strong class="rc-new" style="{}">New<span style="{}"> activity</span></strong>',
+            "background:#3341b5;color:#fff;border-radius:999px;padding:0 0.5em;white-space:nowrap",
+            "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap",
+        )
+
+    @admin.display(description="Escalated at")
+    def escalated(self, case):
+        return _when(case.escalated_at)
+
+    @admin.display(description="Appealed at")
+    def appealed_at(self, case):
+        return _when(case.escalated_at)
+
+    # A plain field name, so admin's sort arrow marks this column: the queue is ordered by it.
+    @admin.display(description="Waiting for", ordering="escalated_at")
     def waited(self, case):
         return _waited(case, timezone.now())
 
@@ -344,7 +410,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
     @admin.display(description="Payment")
     def payment_summary(self, case):
         url = reverse("admin:payments_payment_change", args=[case.payment_id])
-        return format_html('<a href="{}">Payment #{}</a>', url, case.payment_id)
+        return format_html('<a href="{}">Payment {}</a>', url, payment_label(case.payment_id))
 
     @admin.display(description="Refunded so far")
     def refunded(self, case):
@@ -391,11 +457,16 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         bound_forms = extra_context.pop("reviewer_bound_forms", {})
         case = self.get_object(request, object_id)
         if case is not None and self.has_view_permission(request, case):
+            if request.method == "GET" and user_is_reviewer(request.user):
+                case_mark_seen(case=case, user=request.user)
             extra_context.update(self._case_page_context(request, case, bound_forms))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _case_page_context(self, request, case: Case, bound_forms: dict) -> dict:
-        events = list(case.events.select_related("actor").order_by("created_at", "id"))
+        all_events = list(case.events.select_related("actor").order_by("created_at", "id"))
+        # Delivery records ("Email sent to …") go in their own collapsed list under the timeline.
+        events = [e for e in all_events if e.action != CaseEvent.Action.NOTIFICATION]
+        deliveries = [e for e in all_events if e.action == CaseEvent.Action.NOTIFICATION]
         case_messages = list(
             case.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
         )
@@ -415,6 +486,14 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             (credit, format_money(credit.amount_cents, credit.currency))
             for credit in BalanceCredit.objects.filter(case_id=case.pk).order_by("created_at", "id")
         ]
+        # Money in the notes as money ("$59.00 refunded …"), also for rows written before.
+        notes = event_notes(events, case=case, refunds=[row[0] for row in refunds])
+        labels = dict(CaseStatus.choices)
+        for event in events:
+            event.shown_note = notes.get(event.pk, event.note)
+            # The product's words for the states, as the parties and the filters read them.
+            event.from_label = labels.get(event.from_state, event.from_state)
+            event.to_label = labels.get(event.to_state, event.to_state)
         is_reviewer = user_is_reviewer(request.user)
         actions = case_actions_for(case=case, user=request.user, now=timezone.now())
         can = actions.can_as(ActorKind.REVIEWER)
@@ -422,6 +501,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         return {
             "case": case,
             "timeline": events,
+            "deliveries": deliveries,
             "case_messages": case_messages,
             "attachments": attachments,
             "refunds": refunds,

@@ -13,13 +13,16 @@ from payments.models import ActorKind
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    INFO_REQUESTED = "info_requested", "Info requested"
-    ESCALATED = "escalated", "Escalated"
-    ACCEPTED = "accepted", "Accepted"
-    DENIED = "denied", "Denied"
+    """The labels are the product's one name for each state (pages, admin, refusals); the party who
+    must act reads "Waiting for you" instead (cases.presentation.status_name)."""
+
+    OPEN = "open", "Waiting for the merchant"
+    INFO_REQUESTED = "info_requested", "Waiting for the customer"
+    ESCALATED = "escalated", "With the reviewers"
+    ACCEPTED = "accepted", "Refund decided"
+    DENIED = "denied", "Refund denied"
     APPEALED = "appealed", "Appealed"
-    FINAL = "final", "Final"
+    FINAL = "final", "Closed"
 
 
 class CaseReason(models.TextChoices):

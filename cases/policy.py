@@ -145,8 +145,20 @@ def appellant_kind(case: Case) -> str | None:
     return None
 
 
+# How a refusal names the state: "This case is {words}, so you can no longer …".
+_STATUS_WORDS = {
+    CaseStatus.OPEN: "waiting for the merchant's answer",
+    CaseStatus.INFO_REQUESTED: "waiting for the customer's reply",
+    CaseStatus.ESCALATED: "with the reviewers",
+    CaseStatus.ACCEPTED: "decided by a reviewer (a refund)",
+    CaseStatus.DENIED: "denied",
+    CaseStatus.APPEALED: "under appeal with the reviewers",
+    CaseStatus.FINAL: "closed",
+}
+
+
 def status_words(status: str) -> str:
-    return CaseStatus(status).label.lower()
+    return _STATUS_WORDS.get(status) or CaseStatus(status).label.lower()
 
 
 # --- the rules ---------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""What a case's state means in plain words, for each party, and which deadline applies."""
+"""What a case's state means in plain words, for each party, and which deadline applies.
+
+The one vocabulary of the product: every page (status tabs, filter dropdowns, list badges, case
+pages, admin) names a state with ``status_name``; a state where one party waits on the other reads
+"Waiting for you" to the party who must act.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +14,35 @@ from payments.models import ActorKind
 from resolution_center.formatting import DATE, DATE_TIME, ISO, format_local, format_money
 
 from .expiry_rules import days_text
-from .models import Case, CaseOutcome, CaseStatus
+from .models import Case, CaseEvent, CaseOutcome, CaseStatus
+
+CUSTOMER, MERCHANT, REVIEWER, SYSTEM = ActorKind.CUSTOMER, ActorKind.MERCHANT, ActorKind.REVIEWER, ActorKind.SYSTEM
+
+# Each state's name for the party who must act now ("you"); everyone else reads the model's label
+# (CaseStatus, migration 0013_status_vocabulary), which the admin shows too.
+_YOUR_TURN = {
+    CaseStatus.OPEN: (MERCHANT, "Waiting for you"),
+    CaseStatus.INFO_REQUESTED: (CUSTOMER, "Waiting for you"),
+}
+
+
+def status_name(status: str, viewer: str) -> str:
+    """The short name of a state as ``viewer`` (an ActorKind) reads it: the words of the merchant's
+    status tabs, the filter dropdown, the list badges and the case page's headline."""
+    party, words = _YOUR_TURN.get(status, (None, ""))
+    if party is not None and party == viewer:
+        return words
+    return CaseStatus(status).label
+
+
+def status_choices(viewer: str) -> list[tuple[str, str]]:
+    """(value, name) of every state, in the order of the lifecycle, as ``viewer`` reads them."""
+    return [(status, status_name(status, viewer)) for status in CaseStatus.values]
+
+
+def payment_label(payment_id: int) -> str:
+    """A payment's number, never confusable with a case's ("Case #2"): "pay-15"."""
+    return f"pay-{payment_id}"
 
 
 @dataclass(frozen=True)
@@ -21,28 +54,69 @@ class StatusText:
     deadline_label: str
 
 
-def _final_text(case: Case) -> tuple[str, str]:
-    return {
-        CaseOutcome.REFUNDED: ("Refunded", "The case is closed with a refund of the payment."),
-        CaseOutcome.CREDITED: ("Credited", "The amount was credited to the customer's platform balance."),
-        CaseOutcome.DENIED: ("Closed: refund denied", "The refund was denied and the case is closed."),
-        CaseOutcome.WITHDRAWN: ("Withdrawn", "The customer withdrew the request. The case is closed."),
-    }.get(case.outcome, ("Closed", "The case is closed."))
+_OUTCOME_WORDS = {
+    CaseOutcome.REFUNDED: "refunded",
+    CaseOutcome.CREDITED: "credited",
+    CaseOutcome.DENIED: "refund denied",
+    CaseOutcome.WITHDRAWN: "withdrawn",
+}
+
+
+def decided_by_text(case: Case, viewer: str) -> str:
+    """Who decided the case's last decision, from ``viewer``'s side, as a sentence (no query: the
+    case keeps who decided, whether it was appealed and whether it was refunded automatically)."""
+    customer = viewer == CUSTOMER
+    kind = case.decided_by_kind
+    if case.auto_refunded:
+        return "It was refunded automatically when the request was made."
+    if kind == MERCHANT:
+        return "The merchant decided it." if customer else "Your company decided it."
+    if kind == REVIEWER:
+        on_appeal = case.appealed and case.status in (CaseStatus.FINAL, CaseStatus.APPEALED)
+        return "A platform reviewer decided it, on appeal." if on_appeal else "A platform reviewer decided it."
+    if kind == CUSTOMER:
+        if case.outcome == CaseOutcome.WITHDRAWN:
+            return "You withdrew the request." if customer else "The customer withdrew the request."
+        return "You accepted the merchant's offer." if customer else "The customer accepted your offer."
+    if kind == SYSTEM:
+        if case.outcome == CaseOutcome.DENIED or case.status == CaseStatus.DENIED:
+            return (
+                "It was decided by the deadline: you did not reply in time."
+                if customer
+                else "It was decided by the deadline: the customer did not reply in time."
+            )
+        return "It was decided automatically."
+    return ""
+
+
+def _final_text(case: Case, viewer: str) -> tuple[str, str]:
+    meaning = {
+        CaseOutcome.REFUNDED: "The case is closed with a refund of the payment.",
+        CaseOutcome.CREDITED: "The amount was credited to the customer's platform balance.",
+        CaseOutcome.DENIED: "The refund was denied and the case is closed.",
+        CaseOutcome.WITHDRAWN: "The request was withdrawn. The case is closed.",
+    }.get(case.outcome, "The case is closed.")
+    words = _OUTCOME_WORDS.get(case.outcome)
+    headline = f"{CaseStatus.FINAL.label}: {words}" if words else CaseStatus.FINAL.label
+    return headline, " ".join(filter(None, [meaning, decided_by_text(case, viewer)]))
 
 
 def status_text(case: Case, viewer: str) -> StatusText:
-    """``viewer`` is an ActorKind: customer, merchant or reviewer."""
+    """``viewer`` is an ActorKind: customer, merchant or reviewer. Every line reads from their side."""
     s = case.status
-    customer = viewer == ActorKind.CUSTOMER
+    customer, merchant = viewer == CUSTOMER, viewer == MERCHANT
+    name = status_name(s, viewer)
     if s == CaseStatus.OPEN:
         return StatusText(
-            "Waiting for the merchant",
-            f"The merchant has {days_text('respond_by')} to accept, deny or ask for more information.",
+            name,
+            f"You have {days_text('respond_by')} to accept, deny or ask for more information."
+            if merchant
+            else f"The merchant has {days_text('respond_by')} to accept, deny or ask for more information.",
             "You can add a message or withdraw the request."
             if customer
             else "Accept, deny or request more information before the deadline, or the platform decides.",
             case.respond_by,
-            "Merchant must answer by",
+            "You must answer by" if merchant else "The merchant must answer by",
         )
     if s == CaseStatus.INFO_REQUESTED and case.offer_pending:
         # A partial refund offer waits on the customer (the offer itself is shown above this panel).
@@ -61,17 +135,23 @@ def status_text(case: Case, viewer: str) -> StatusText:
         )
     if s == CaseStatus.INFO_REQUESTED:
         return StatusText(
-            "More information requested",
-            "The merchant asked for more information.",
+            name,
+            "The merchant asked you for more information."
+            if customer
+            else (
+                "You asked the customer for more information."
+                if merchant
+                else "The merchant asked for more information."
+            ),
             "Reply with the details (and files) before the deadline, or the case closes in the merchant's favour."
             if customer
             else f"The customer has {days_text('reply_by')} to reply; without a reply the case is denied.",
             case.reply_by,
-            "Customer must reply by",
+            "You must reply by" if customer else "The customer must reply by",
         )
     if s == CaseStatus.ESCALATED:
         return StatusText(
-            "With the platform's reviewers",
+            name,
             "The case was escalated to the platform's reviewers.",
             "A reviewer will decide from everything in the case. Both parties will be notified.",
             None,
@@ -79,63 +159,65 @@ def status_text(case: Case, viewer: str) -> StatusText:
         )
     if s == CaseStatus.ACCEPTED:
         return StatusText(
-            "Refund decided by the platform",
-            "A reviewer decided the customer should be refunded.",
-            "The merchant may appeal once before the deadline; otherwise the refund is made."
+            name,
+            "A platform reviewer decided you should be refunded."
             if customer
+            else "A platform reviewer decided the customer should be refunded.",
+            "The merchant may appeal once before the deadline; otherwise the refund is made."
+            if not merchant
             else "You may appeal once before the deadline; otherwise the refund is made automatically.",
             case.appeal_by,
-            "Appeal possible until",
+            "You may appeal until" if merchant else "The merchant may appeal until",
         )
     if s == CaseStatus.DENIED:
         return StatusText(
-            "Refund denied",
-            "The refund was denied.",
+            name,
+            " ".join(filter(None, ["The refund was denied.", decided_by_text(case, viewer)])),
             "You may appeal once to the platform before the deadline; otherwise the decision becomes final."
             if customer
             else "The customer may appeal once before the deadline; otherwise the decision becomes final.",
             case.appeal_by,
-            "Appeal possible until",
+            "You may appeal until" if customer else "The customer may appeal until",
         )
     if s == CaseStatus.APPEALED:
         return StatusText(
-            "Appealed",
+            name,
             "The decision was appealed; a reviewer is looking at the case again.",
             "The reviewer's next decision is final.",
             None,
             "",
         )
-    headline, meaning = _final_text(case)
+    headline, meaning = _final_text(case, viewer)
     return StatusText(headline, meaning, "Nothing more to do.", None, "")
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One row of the case timeline as a party sees it: a state change or decision, or a message
-    with its files. Used by the customer's and the merchant's case pages (cases/_timeline.html)."""
+    """One row of the case timeline as a party sees it: an event in a sentence from the reader's
+    side ("You replied", "The customer replied"), or a message with its files. Used by the
+    customer's and the merchant's case pages (cases/_timeline.html)."""
 
     at: datetime
     actor_kind: str
     actor_label: str
     title: str
     body: str
-    from_label: str
-    to_label: str
     is_message: bool
     attachments: tuple = ()
-    # Notifications and reminders: part of the record, shown small so the case itself stands out.
+    # Reminders: part of the record, shown small so the case itself stands out.
     quiet: bool = False
 
 
-def _actor_label(*, case: Case, kind: str, actor, viewer: str, user) -> str:
-    if kind == ActorKind.SYSTEM:
+def _who(*, case: Case, kind: str, actor, viewer: str, user) -> str:
+    """Who did something, as ``viewer`` names them: "You", "The customer", the company, a reviewer."""
+    if kind == SYSTEM:
         return "Resolution Center"
-    if kind == ActorKind.REVIEWER:
-        return "Platform reviewer" if viewer != ActorKind.REVIEWER or actor is None else _person(actor)
-    if kind == ActorKind.CUSTOMER:
-        return "You" if viewer == ActorKind.CUSTOMER else f"Customer {_person(case.customer)}"
+    if kind == REVIEWER:
+        return _person(actor) if viewer == REVIEWER and actor is not None else "A platform reviewer"
+    if kind == CUSTOMER:
+        return "You" if viewer == CUSTOMER else "The customer"
     # The customer deals with the company, not with the member who answered.
-    if viewer == ActorKind.CUSTOMER or actor is None:
+    if viewer == CUSTOMER or actor is None:
         return case.company.name
     if user is not None and actor.pk == user.pk:
         return "You"
@@ -146,8 +228,112 @@ def _person(user) -> str:
     return user.get_full_name() or user.email or user.get_username()
 
 
-def _state_label(state: str) -> str:
-    return CaseStatus(state).label if state in CaseStatus.values else ""
+A = CaseEvent.Action
+# "{who}" is the actor as the reader names them (_who).
+_DID = {
+    A.OPENED: "{who} opened the case",
+    A.INFO_REQUESTED: "{who} asked for more information",
+    A.REPLIED: "{who} replied",
+    A.ACCEPTED: "{who} accepted the request and refunded the payment",
+    A.REFUNDED_IN_FULL: "{who} refunded the payment in full",
+    A.DENIED: "{who} denied the refund",
+    A.WITHDRAWN: "{who} withdrew the request",
+    A.AUTO_REFUNDED: "Refunded automatically",
+    A.APPEALED: "{who} appealed the decision",
+    A.APPEAL_WAIVED: "{who} accepted the decision",
+    A.FINALIZED: "The time to appeal ran out: the decision is final",
+    A.OFFER_MADE: "{who} offered a partial refund",
+    A.OFFER_ACCEPTED: "{who} accepted the offer",
+    A.OFFER_DECLINED: "{who} declined the offer",
+    A.OFFER_LAPSED: "The offer lapsed",
+    A.REFUND_REQUESTED: "Refund requested",
+    A.REFUND_ISSUED: "Refund sent",
+    A.REFUND_FAILED: "Refund delayed",
+    A.CREDIT_GRANTED: "Balance credited",
+    A.REMINDER: "Deadline reminder",
+}
+_DECISIONS = {
+    CaseStatus.ACCEPTED: "{who} decided the customer should be refunded",
+    CaseStatus.DENIED: "{who} decided against a refund",
+}
+_FINAL_DECISIONS = {
+    CaseOutcome.REFUNDED: "{who} decided the appeal: a refund",
+    CaseOutcome.CREDITED: "{who} decided on a credit to the customer's platform balance",
+    CaseOutcome.DENIED: "{who} decided the appeal: no refund",
+}
+
+
+def event_title(event: CaseEvent, *, case: Case, viewer: str, user=None) -> str:
+    """One event in plain words from ``viewer``'s side (no internal state names)."""
+    who = _who(case=case, kind=event.actor_kind, actor=event.actor, viewer=viewer, user=user)
+    action = event.action
+    if action == A.ESCALATED:
+        return "The case went to the platform's reviewers"
+    if action == A.REPLY_EXPIRED:
+        return "The refund was denied: no reply in time"
+    if action == A.DECIDED:
+        if event.to_state == CaseStatus.FINAL:
+            template = _FINAL_DECISIONS.get(case.outcome, "{who} decided the appeal")
+        else:
+            template = _DECISIONS.get(event.to_state, "{who} decided")
+        text = template.format(who=who)
+        return text.replace("the customer should", "you should") if viewer == CUSTOMER else text
+    template = _DID.get(action)
+    if template is None:
+        return event.get_action_display()
+    return template.format(who=who)
+
+
+_REFUND_NOTES = {
+    A.REFUND_REQUESTED: "{amount} refund requested from the payment processor.",
+    A.REFUND_ISSUED: "{amount} refunded to the original payment method.",
+    A.REFUND_FAILED: "The payment processor has not sent the {amount} refund yet; it is tried again automatically.",
+}
+# The deadline rules' notes name the late party; the late party reads "You".
+_LATE_PARTY = {A.ESCALATED: ("The merchant did not", MERCHANT), A.REPLY_EXPIRED: ("The customer did not", CUSTOMER)}
+
+
+def _note_for(event: CaseEvent, note: str, viewer: str) -> str:
+    late = _LATE_PARTY.get(event.action)
+    if late is not None and late[1] == viewer:
+        return note.replace(late[0], "You did not")
+    return note
+
+
+def event_notes(events, *, case: Case, refunds=None) -> dict[int, str]:
+    """Each money event's note with its amount as money ("$59.00 refunded …"), from the refund or
+    credit row, by event id (rows written before the notes carried amounts read the same)."""
+    events = [e for e in events if e.action in _REFUND_NOTES or e.action == A.CREDIT_GRANTED]
+    if not events:
+        return {}
+    refund = credit = None
+    if any(e.action in _REFUND_NOTES for e in events):
+        # The page read the payment's refunds already (``refunds``): the case's own is among them.
+        if refunds is not None:
+            refund = next((r for r in refunds if r.case_id == case.pk), None)
+        else:
+            refund = case.refunds.order_by("created_at").first()
+    if any(e.action == A.CREDIT_GRANTED for e in events):
+        credit = case.balance_credits.order_by("created_at").first()
+    notes = {}
+    for event in events:
+        if event.action in _REFUND_NOTES and refund is not None:
+            notes[event.pk] = _REFUND_NOTES[event.action].format(
+                amount=format_money(refund.amount_cents, refund.currency)
+            )
+        elif event.action == A.CREDIT_GRANTED and credit is not None:
+            amount = format_money(credit.amount_cents, credit.currency)
+            notes[event.pk] = f"{amount} credited to the customer's platform balance."
+    return notes
+
+
+def info_question(case: Case, *, viewer: str = CUSTOMER) -> str:
+    """The latest question put to ``viewer`` (what the merchant, or a reviewer, asked): shown
+    above the reply box."""
+    from .selectors import case_timeline
+
+    event = case_timeline(case=case, viewer=viewer).filter(action=A.INFO_REQUESTED).order_by("created_at", "id").last()
+    return event.note if event is not None else ""
 
 
 @dataclass(frozen=True)
@@ -211,72 +397,44 @@ def refund_lines(refunds, *, viewer: str, now: datetime) -> list[RefundLine]:
 
 
 def case_timeline_entries(*, case: Case, viewer: str, user=None, refunds=None) -> list[TimelineEntry]:
-    """The state changes, decisions and messages this party may see, oldest first.
+    """The events and messages this party may see, oldest first, each from the reader's side.
 
     Messages carry their files. The "message" and "file" events only repeat what the messages
     show, so they are left out; an event whose note repeats the message posted with it (a
-    request for information) shows the message once.
+    request for information) shows the message once. Delivery records ("email sent to …") are
+    the admin's: the parties never see them.
     """
-    from resolution_center.formatting import format_money
-
-    from .models import CaseEvent
     from .selectors import case_messages, case_timeline
 
     messages = list(case_messages(case=case, viewer=viewer))
     message_keys = {(m.created_at, m.author_kind, m.body) for m in messages}
-    events = list(case_timeline(case=case, viewer=viewer))
-    # The money rows are read only for a timeline that shows them (most cases have none).
-    refund = credit = None
-    REFUND_NOTES = {
-        CaseEvent.Action.REFUND_REQUESTED: "{amount} refund requested from the payment processor.",
-        CaseEvent.Action.REFUND_ISSUED: "{amount} refunded to the original payment method.",
-        CaseEvent.Action.REFUND_FAILED: (
-            "The payment processor has not sent the {amount} refund yet; it is tried again automatically."
-        ),
-    }
-    if any(event.action in REFUND_NOTES for event in events):
-        # The page read the payment's refunds already (``refunds``): the case's own is among them.
-        if refunds is not None:
-            refund = next((r for r in refunds if r.case_id == case.pk), None)
-        else:
-            refund = case.refunds.order_by("created_at").first()
-    if any(event.action == CaseEvent.Action.CREDIT_GRANTED for event in events):
-        credit = case.balance_credits.order_by("created_at").first()
+    hidden = {A.MESSAGE, A.FILE}
+    if viewer != REVIEWER:
+        hidden.add(A.NOTIFICATION)
+    events = [e for e in case_timeline(case=case, viewer=viewer) if e.action not in hidden]
+    notes = event_notes(events, case=case, refunds=refunds)
     rows: list[tuple[tuple, TimelineEntry]] = []
     for event in events:
-        if event.action in (CaseEvent.Action.MESSAGE, CaseEvent.Action.FILE):
-            continue
-        note = event.note
-        if (event.created_at, event.actor_kind, note) in message_keys:
+        note = _note_for(event, notes.get(event.pk, event.note), viewer)
+        if (event.created_at, event.actor_kind, event.note) in message_keys:
             note = ""
-        if event.action in REFUND_NOTES and refund is not None:
-            note = REFUND_NOTES[event.action].format(amount=format_money(refund.amount_cents, refund.currency))
-        elif event.action == CaseEvent.Action.CREDIT_GRANTED and credit is not None:
-            note = f"{format_money(credit.amount_cents, credit.currency)} credited to the customer's platform balance."
-        moved = event.from_state != event.to_state
         entry = TimelineEntry(
             at=event.created_at,
             actor_kind=event.actor_kind,
-            actor_label=_actor_label(case=case, kind=event.actor_kind, actor=event.actor, viewer=viewer, user=user),
-            title=event.get_action_display(),
+            actor_label=_who(case=case, kind=event.actor_kind, actor=event.actor, viewer=viewer, user=user),
+            title=event_title(event, case=case, viewer=viewer, user=user),
             body=note,
-            from_label=_state_label(event.from_state) if moved else "",
-            to_label=_state_label(event.to_state) if moved else "",
             is_message=False,
-            quiet=event.action in (CaseEvent.Action.NOTIFICATION, CaseEvent.Action.REMINDER),
+            quiet=event.action in (A.NOTIFICATION, A.REMINDER),
         )
         rows.append(((event.created_at, 0, event.pk), entry))
     for message in messages:
         entry = TimelineEntry(
             at=message.created_at,
             actor_kind=message.author_kind,
-            actor_label=_actor_label(
-                case=case, kind=message.author_kind, actor=message.author, viewer=viewer, user=user
-            ),
+            actor_label=_who(case=case, kind=message.author_kind, actor=message.author, viewer=viewer, user=user),
             title="Message",
             body=message.body,
-            from_label="",
-            to_label="",
             is_message=True,
             attachments=tuple(message.attachments.all()),
         )

@@ -8,7 +8,9 @@ The rules of who hears what live in notifications.routing, not here.
 
 from django.dispatch import Signal
 
-# Sent with ``events``: the CaseEvent rows just appended (saved, with primary keys).
+# Sent with ``events``: the CaseEvent rows just appended (saved, with primary keys), and
+# ``told_by_change``: True for the "message" row of a message posted with a state change (a request
+# for information, a reply to it, ...), whose news the state change's own row carries.
 case_events_appended = Signal()
 
 # Sent by the deadline sweep with ``event`` (an unsaved CaseEvent shaped like the rows appended by

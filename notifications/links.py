@@ -18,7 +18,10 @@ def _reverse_or(name: str, kwargs: dict, fallback: str) -> str:
 
 
 def case_path(*, case_id: int, company_id: int, party: str) -> str:
-    """The case page the recipient can open: the merchant's one lives under the company."""
+    """The case page the recipient can open: the merchant's one lives under the company, the
+    reviewers' one in the admin."""
+    if party == ActorKind.REVIEWER:
+        return _reverse_or("admin:cases_case_change", {"object_id": case_id}, f"/admin/cases/case/{case_id}/change/")
     if party == ActorKind.MERCHANT:
         return _reverse_or(
             "merchant:case",

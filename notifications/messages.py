@@ -19,6 +19,7 @@ from .models import NotificationKind as Kind
 
 CUSTOMER = ActorKind.CUSTOMER
 MERCHANT = ActorKind.MERCHANT
+REVIEWER = ActorKind.REVIEWER
 QUOTE_LIMIT = 500
 SUBJECT_LIMIT = 200
 # Placeholders the set-based path (notifications_for_system_events) fills in with SQL REPLACE, so
@@ -315,6 +316,26 @@ def _reviewer_message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str,
     )
 
 
+def message_author(company_name: str, actor_kind: str, party: str) -> str:
+    """Who wrote a message, as the recipient (``party``) calls them."""
+    if actor_kind == CUSTOMER:
+        return "The customer"
+    if actor_kind == MERCHANT:
+        return company_name if party == CUSTOMER else f"The merchant ({company_name})"
+    return "A platform reviewer" if party != REVIEWER else "Another reviewer"
+
+
+def _message(f: CaseFacts, e: CaseEvent, party: str) -> tuple[str, str, str]:
+    who = message_author(f.company_name, e.actor_kind, party)
+    quoted = _quote(e.note).removeprefix(" They wrote:")
+    wrote = f"{who} wrote:{quoted}" if quoted else f"{who} sent files in the case."
+    # "The customer" reads "the customer" mid-sentence; a company's name keeps its capital.
+    named = who if party == CUSTOMER and e.actor_kind == MERCHANT else who[0].lower() + who[1:]
+    if party == REVIEWER:
+        return (f"new message from {named}", wrote, "Read it in the case before you decide.")
+    return (f"new message from {named}", wrote, "Read it and answer with a message in the case if you need to.")
+
+
 # What the reminded side should do before the deadline; "to answer" etc. and who is reminded are
 # declared with the rule in cases/expiry_rules.py.
 REMINDER_NEXT_STEP = {
@@ -358,6 +379,7 @@ COMPOSERS = {
     Kind.APPEAL_WAIVED: _appeal_waived,
     Kind.FINALIZED: _finalized,
     Kind.REVIEWER_MESSAGE: _reviewer_message,
+    Kind.MESSAGE: _message,
     Kind.REMINDER: _reminder,
 }
 

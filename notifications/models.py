@@ -116,6 +116,12 @@ class Notification(models.Model):
                 condition=models.Q(email_status__in=["pending", "sending"]),
                 name="notification_email_due",
             ),
+            # The hourly message emails waiting for their hour (notifications.services.digests).
+            models.Index(
+                fields=["email_next_attempt_at"],
+                condition=models.Q(email_status="digest"),
+                name="notification_digest_due",
+            ),
         ]
 
     def __str__(self) -> str:

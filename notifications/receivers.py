@@ -8,8 +8,8 @@ from cases.signals import case_events_appended, case_events_appended_in_bulk
 from .services import notifications_for_events, notifications_for_system_events
 
 
-def _events_appended(sender, *, events, **kwargs) -> None:
-    notifications_for_events(events=events)
+def _events_appended(sender, *, events, told_by_change=False, **kwargs) -> None:
+    notifications_for_events(events=events, told_by_change=told_by_change)
 
 
 def _events_appended_in_bulk(sender, *, event, case_ids, outcome="", **kwargs) -> None:

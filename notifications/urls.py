@@ -10,4 +10,7 @@ urlpatterns = [
     path("<id:notification_id>/read/", views.notification_mark_read, name="notification-mark-read"),
     path("read-all/", views.notifications_mark_all_read, name="notification-mark-all-read"),
     path("settings/", views.preferences, name="preferences"),
+    # The same pages on a merchant's side, under the company bar.
+    path("company/<id:company_id>/", views.notification_list, name="merchant-list"),
+    path("company/<id:company_id>/settings/", views.preferences, name="merchant-preferences"),
 ]

@@ -18,8 +18,22 @@ from .selectors import notification_get_for_user, notification_list_for_user
 PER_PAGE = 25
 
 
+def _frame(request, company_id: int | None, *, section: str, switch_url_name: str) -> dict:
+    """On a merchant's side (a company in the URL) the page has the company bar like every merchant
+    page; otherwise the plain frame."""
+    if company_id is None:
+        return {"base_template": "base.html"}
+    from cases.views.merchant import merchant_bar_context
+
+    return {
+        "base_template": "cases/merchant/base.html",
+        **merchant_bar_context(request, company_id=company_id, section=section, switch_url_name=switch_url_name),
+    }
+
+
 @login_required
-def notification_list(request):
+def notification_list(request, company_id: int | None = None):
+    frame = _frame(request, company_id, section="notifications", switch_url_name="notifications:merchant-list")
     page = Paginator(notification_list_for_user(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
     rows = [
         (
@@ -28,7 +42,7 @@ def notification_list(request):
         )
         for notification in page
     ]
-    return render(request, "notifications/notification_list.html", {"page": page, "rows": rows})
+    return render(request, "notifications/notification_list.html", {"page": page, "rows": rows, **frame})
 
 
 @login_required
@@ -59,7 +73,8 @@ def notifications_mark_all_read(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request):
+def preferences(request, company_id: int | None = None):
+    frame = _frame(request, company_id, section="settings", switch_url_name="notifications:merchant-preferences")
     current = UserPreferences.objects.filter(user=request.user).first()
     initial = {
         "resolution_center_emails": current.resolution_center_emails if current else True,
@@ -73,6 +88,8 @@ def preferences(request):
             form.add_error(None, error.message)
         else:
             messages.success(request, "Your notification settings were saved.")
+            if company_id is not None:
+                return redirect("notifications:merchant-preferences", company_id)
             return redirect("notifications:preferences")
     status = 400 if form.is_bound else 200
-    return render(request, "notifications/preferences.html", {"form": form}, status=status)
+    return render(request, "notifications/preferences.html", {"form": form, **frame}, status=status)

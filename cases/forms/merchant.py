@@ -6,11 +6,13 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from payments.models import ActorKind
 from payments.services import POLICY_TEXT_LIMIT, POLICY_URL_LIMIT, policy_link_clean
 from resolution_center.exceptions import ApplicationError
 from resolution_center.formatting import MINOR_UNITS, SYMBOLS, format_money, minor_units_to_decimal, parse_money
 
-from ..models import CaseReason, CaseStatus, DenialReason
+from ..models import CaseReason, DenialReason
+from ..presentation import status_choices
 from ..selectors import CaseFilters
 from ..services import MAX_MESSAGE, offer_amount_refusal
 from .fields import EvidenceFilesField, SubmissionForm
@@ -161,7 +163,9 @@ def _day_in_range(day: date | None) -> date | None:
 
 
 class CaseFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any active status"), *CaseStatus.choices])
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All active"), *status_choices(ActorKind.MERCHANT)]
+    )
     reason = forms.ChoiceField(label="Reason", required=False, choices=[("", "Any reason"), *CaseReason.choices])
     opened_from = forms.DateField(
         label="Opened from", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -202,7 +206,7 @@ class PaymentSearchForm(forms.Form):
         label="Search payments",
         required=False,
         max_length=200,
-        widget=forms.SearchInput(attrs={"placeholder": "#payment id, customer email or product"}),
+        widget=forms.SearchInput(attrs={"placeholder": "pay-123, customer email or product"}),
     )
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 

@@ -35,6 +35,7 @@ from .merchant_payments import (
     payment_list_for_merchant,
     payment_page_for_merchant,
 )
+from .unseen import unseen_activity, with_unseen
 
 __all__ = [
     "CASE_SORT",
@@ -73,5 +74,7 @@ __all__ = [
     "payment_list_for_merchant",
     "payment_page_for_merchant",
     "user_sides",
+    "unseen_activity",
     "visibilities_for",
+    "with_unseen",
 ]

@@ -10,8 +10,10 @@ from django.http import Http404
 from payments.models import ActorKind, Membership, Payment
 from payments.selectors import is_member
 
-from ..models import Attachment, Case, CaseEvent, Message, Visibility
+from ..models import Attachment, Case, CaseEvent, Message
 from ..policy import user_is_reviewer
+from .unseen import unseen_activity
+from .visibility import visibilities_for
 
 security_log = logging.getLogger("resolution_center.security")
 
@@ -24,16 +26,24 @@ def not_found(user, what: str, pk) -> Http404:
 
 
 def case_get_for_customer(*, user, case_id: int) -> Case:
-    case = Case.objects.select_related("payment__product", "company").filter(pk=case_id, customer_id=user.pk).first()
+    """The customer's own case, with ``has_unseen`` (selectors/unseen.py) read in the same query."""
+    case = (
+        Case.objects.select_related("payment__product", "company")
+        .filter(pk=case_id, customer_id=user.pk)
+        .annotate(has_unseen=unseen_activity(user_id=user.pk, side=ActorKind.CUSTOMER))
+        .first()
+    )
     if case is None:
         raise not_found(user, "case", case_id)
     return case
 
 
 def case_get_for_merchant(*, user, company_id: int, case_id: int) -> Case:
+    """A case of the member's company, with ``has_unseen`` (selectors/unseen.py) read in the same query."""
     case = (
         Case.objects.select_related("payment__product", "company", "customer")
         .filter(pk=case_id, company_id=company_id, company__memberships__user=user)
+        .annotate(has_unseen=unseen_activity(user_id=user.pk, side=ActorKind.MERCHANT))
         .first()
     )
     if case is None:
@@ -46,14 +56,6 @@ def payment_get_for_customer(*, user, payment_id: int) -> Payment:
     if payment is None:
         raise not_found(user, "payment", payment_id)
     return payment
-
-
-def visibilities_for(viewer: str) -> list[str]:
-    if viewer == ActorKind.CUSTOMER:
-        return [Visibility.EVERYONE, Visibility.CUSTOMER]
-    if viewer == ActorKind.MERCHANT:
-        return [Visibility.EVERYONE, Visibility.MERCHANT]
-    return list(Visibility.values)
 
 
 def case_timeline(*, case: Case, viewer: str) -> QuerySet[CaseEvent]:

@@ -11,9 +11,10 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from payments.models import Company, Payment
+from payments.models import ActorKind, Company, Payment
 
-from ..models import ACTIVE_STATES, Case, CaseStatus
+from ..models import ACTIVE_STATES, Case
+from ..presentation import status_choices
 from .merchant_list import CaseFilters, cases_outside_status
 
 DISPUTE_RATE_WINDOW = timedelta(days=30)
@@ -28,16 +29,8 @@ class StatusTab:
     count: int
 
 
-TAB_LABELS = [
-    ("", "All active"),
-    (CaseStatus.OPEN, "Awaiting you"),
-    (CaseStatus.INFO_REQUESTED, "Info requested"),
-    (CaseStatus.ESCALATED, "Escalated"),
-    (CaseStatus.ACCEPTED, "Refund decided"),
-    (CaseStatus.DENIED, "Denied"),
-    (CaseStatus.APPEALED, "Appealed"),
-    (CaseStatus.FINAL, "Closed"),
-]
+# The merchant's words for each state, as the filter dropdown and the list badges say them.
+TAB_LABELS = [("", "All active"), *status_choices(ActorKind.MERCHANT)]
 
 
 # --- short-lived counts ---------------------------------------------------------------------------

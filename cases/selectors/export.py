@@ -7,22 +7,25 @@ from datetime import datetime, tzinfo
 
 from django.utils import timezone
 
+from payments.models import ActorKind
 from resolution_center.formatting import minor_units_to_decimal
 
+from ..presentation import payment_label, status_name
 from .merchant_list import CaseFilters, case_page_for_merchant
 
 log = logging.getLogger(__name__)
 
 # --- CSV export ----------------------------------------------------------------------------------
 
+# Payments are named "pay-N" everywhere, so a case number and a payment number never look alike.
 CSV_HEADER = [
-    "Case",
+    "Case number",
     "Status",
     "Outcome",
     "Reason",
     "Opened at",
     "Next deadline",
-    "Payment",
+    "Payment reference",
     "Paid at",
     "Amount",
     "Currency",
@@ -70,12 +73,12 @@ def case_export_rows(*, company_id: int, filters: CaseFilters, tz: tzinfo) -> It
         payment = case.payment
         row = [
             case.pk,
-            case.get_status_display(),
+            status_name(case.status, ActorKind.MERCHANT),
             case.get_outcome_display() if case.outcome else "",
             case.get_reason_display(),
             when(case.opened_at),
             when(case.next_deadline_at),
-            payment.pk,
+            payment_label(payment.pk),
             when(payment.paid_at),
             minor_units_to_decimal(payment.amount_cents, payment.currency),
             payment.currency,

@@ -6,8 +6,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from payments.models import ActorKind
+
 from ..models import ACTIVE_STATES, Case
 from .keyset import KeysetPage, SortKey, keyset_page
+from .unseen import with_unseen
 
 # --- the Resolution Center list ----------------------------------------------------------------
 
@@ -53,7 +56,12 @@ def case_list_for_merchant(*, company_id: int, filters: CaseFilters) -> QuerySet
     return cases.select_related("payment__product", "customer").order_by(*(key.forward() for key in CASE_SORT))
 
 
-def case_page_for_merchant(*, company_id: int, filters: CaseFilters, cursor: str | None, size: int = 25) -> KeysetPage:
-    return keyset_page(
-        case_list_for_merchant(company_id=company_id, filters=filters), keys=CASE_SORT, cursor=cursor, size=size
-    )
+def case_page_for_merchant(
+    *, company_id: int, filters: CaseFilters, cursor: str | None, size: int = 25, viewer_id: int | None = None
+) -> KeysetPage:
+    """One page of the list; with ``viewer_id``, each case says whether it has activity that
+    member has not seen (``has_unseen``, selectors/unseen.py)."""
+    cases = case_list_for_merchant(company_id=company_id, filters=filters)
+    if viewer_id is not None:
+        cases = with_unseen(cases, user_id=viewer_id, side=ActorKind.MERCHANT)
+    return keyset_page(cases, keys=CASE_SORT, cursor=cursor, size=size)

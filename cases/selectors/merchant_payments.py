@@ -17,14 +17,15 @@ PAYMENT_SORT = (SortKey("paid_at", kind=datetime, descending=True), SortKey("id"
 
 def payment_list_for_merchant(*, company_id: int, search: str = "") -> QuerySet[Payment]:
     """The company's payments with their case (if any), newest first. ``search`` matches a payment
-    id ("#123" only the id; "123" the id or the digits in an email or product name), or part of
-    the customer's email or of the product name."""
+    reference ("pay-123" or "#123": only that payment; "123" the id or the digits in an email or
+    product name), or part of the customer's email or of the product name."""
     payments = Payment.objects.filter(company_id=company_id)
     search = search.strip()
-    number = search.removeprefix("#").strip()
+    is_reference = search.lower().startswith(("#", "pay-"))
+    number = search.lower().removeprefix("#").removeprefix("pay-").strip()
     payment_id = parse_row_id(number)
-    if search.startswith("#"):
-        # "#123" is unmistakably a payment id.
+    if is_reference:
+        # "pay-123" (as the pages write it) or "#123" is unmistakably a payment id.
         payments = payments.filter(pk=payment_id) if payment_id is not None else payments.none()
     elif search:
         matches = Q(customer__email__icontains=search) | Q(product__name__icontains=search)

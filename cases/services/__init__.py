@@ -19,6 +19,7 @@ from .housekeeping import HousekeepingResult, evidence_orphans_purge, form_token
 from .messages import case_message_post
 from .offers import case_offer, case_offer_accept, case_offer_decline, offer_amount_refusal
 from .opening import auto_refund_terms, case_open, case_open_refusal
+from .reads import case_mark_seen
 from .reviewers import Decision, case_decide, case_decide_appeal, case_reviewer_info_request
 from .settlement import RefundsSent, refund_retry, refunds_send, refunds_send_due
 
@@ -39,6 +40,7 @@ __all__ = [
     "case_escalate_overdue",
     "case_expire",
     "case_finalize_expired",
+    "case_mark_seen",
     "case_message_post",
     "case_offer",
     "case_offer_accept",

@@ -47,8 +47,10 @@ def event_append(
     to_state: str | None = None,
     note: str = "",
     visibility: str = Visibility.EVERYONE,
+    told_by_change: bool = False,
 ) -> CaseEvent:
-    """Append one timeline row; from/to default to the current state (an event without a move)."""
+    """Append one timeline row; from/to default to the current state (an event without a move).
+    ``told_by_change``: a message's row whose news the state change posted with it carries."""
     event = CaseEvent.objects.create(
         case=case,
         actor_kind=actor_kind,
@@ -60,7 +62,7 @@ def event_append(
         note=note,
         created_at=now,
     )
-    case_events_appended.send(sender=CaseEvent, events=[event])
+    case_events_appended.send(sender=CaseEvent, events=[event], told_by_change=told_by_change)
     return event
 
 

@@ -74,9 +74,12 @@ def message_post(
     visibility: str = Visibility.EVERYONE,
     event: bool = True,
     written: list[Attachment] | None = None,
+    alone: bool = False,
 ) -> Message:
     """Write a message with its files (and, unless the caller's own event carries it, its timeline row).
 
+    ``alone``: a message on its own (case_message_post, a reviewer's question), which notifies the
+    other side; a message posted with a state change (the default) is told by that change's notice.
     The files are removed again if this fails; pass ``written`` to have them removed if the caller's
     later work fails instead (the caller then holds files_removed_on_error)."""
     message = Message.objects.create(
@@ -91,6 +94,7 @@ def message_post(
             note=body,
             visibility=visibility,
             now=now,
+            told_by_change=not alone,
         )
     if written is not None:
         files_store(
@@ -125,5 +129,12 @@ def case_message_post(
     if actor_kind != ActorKind.REVIEWER and visibility != Visibility.EVERYONE:
         raise NotAllowedError("Only reviewers can post messages that one party does not see.")
     return message_post(
-        case=case, actor_kind=actor_kind, actor=actor, body=body, checked=checked, visibility=visibility, now=now
+        case=case,
+        actor_kind=actor_kind,
+        actor=actor,
+        body=body,
+        checked=checked,
+        visibility=visibility,
+        now=now,
+        alone=True,
     )

@@ -115,5 +115,12 @@ def case_reviewer_info_request(
     case = _lock_as_reviewer(case, actor, CaseAction.ASK_PARTY, now)
     visibility = Visibility.CUSTOMER if party == ActorKind.CUSTOMER else Visibility.MERCHANT
     return message_post(
-        case=case, actor_kind=ActorKind.REVIEWER, actor=actor, body=body, checked=[], visibility=visibility, now=now
+        case=case,
+        actor_kind=ActorKind.REVIEWER,
+        actor=actor,
+        body=body,
+        checked=[],
+        visibility=visibility,
+        now=now,
+        alone=True,
     )

@@ -40,6 +40,7 @@ from payments.services import (
     refunds_request_rest,
 )
 from resolution_center.exceptions import ApplicationError
+from resolution_center.formatting import format_money
 
 from ..models import Case, CaseEvent, Visibility
 from .base import event_append, events_append_bulk, now_or, system_event
@@ -253,6 +254,6 @@ def credit_settle(*, case: Case, actor, now: datetime) -> None:
         actor_kind=ActorKind.SYSTEM,
         actor=None,
         action=Action.CREDIT_GRANTED,
-        note=f"{credit.amount_cents} {credit.currency} credited to the customer's platform balance.",
+        note=f"{format_money(credit.amount_cents, credit.currency)} credited to the customer's platform balance.",
         now=now,
     )

@@ -22,8 +22,16 @@ from ..expiry_rules import days_text
 from ..forms import AppealForm, ClaimForm, ConfirmForm, MessageForm, OfferDeclineForm, ReplyForm
 from ..models import Case
 from ..policy import CaseAction, case_actions_for
-from ..presentation import case_timeline_entries, denial_summary, offer_lines, refund_lines, status_text, url_with_id
-from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer
+from ..presentation import (
+    case_timeline_entries,
+    denial_summary,
+    info_question,
+    offer_lines,
+    refund_lines,
+    status_text,
+    url_with_id,
+)
+from ..selectors import case_get_for_customer, case_list_for_customer, payment_get_for_customer, with_unseen
 from .common import submission_claim, submission_release
 
 PAGE_SIZE = 20
@@ -121,7 +129,8 @@ def _already_sent(request, payment):
 
 @login_required
 def case_list(request):
-    page = Paginator(case_list_for_customer(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    cases = with_unseen(case_list_for_customer(user=request.user), user_id=request.user.pk, side=CUSTOMER)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"case": case, "status": status_text(case, CUSTOMER)} for case in page]
     return render(request, "cases/customer/case_list.html", {"page": page, "rows": rows})
 
@@ -183,6 +192,8 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
         "entries": case_timeline_entries(case=case, viewer=CUSTOMER, user=request.user, refunds=refunds),
         "refunds": refund_lines(refunds, viewer=CUSTOMER, now=now),
         "credits": case.balance_credits.order_by("created_at"),
+        # The merchant's question, shown above the reply box.
+        "question": info_question(case) if actions.get("can_reply") else "",
         "denial": denial_summary(case),
         "error": error,
         "unsent_text": unsent_text,
@@ -195,6 +206,7 @@ def _render_case(request, case: Case, *, status: int = 200, error: str = "", fai
 @login_required
 def case_detail(request, case_id: int):
     case = case_get_for_customer(user=request.user, case_id=case_id)
+    services.case_mark_seen(case=case, user=request.user)
     return _render_case(request, case)
 
 

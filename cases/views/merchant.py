@@ -83,6 +83,13 @@ def merchant_view(*, post_only: bool = False):
     return decorate
 
 
+def merchant_bar_context(request, *, company_id: int, section: str, switch_url_name: str) -> dict:
+    """The company bar for a merchant page served by another app (notifications, settings): the
+    membership (404 for a non-member) and what the bar shows; the switcher goes to ``switch_url_name``."""
+    membership = membership_get_for_merchant(user=request.user, company_id=company_id)
+    return {**_bar_context(request, membership, section=section), "switch_url_name": switch_url_name}
+
+
 def _bar_context(request, membership: Membership, *, section: str) -> dict:
     """What every merchant page shows above its content: the company and its switcher, the
     tabs, and the "N open resolutions" button (counted fresh on every page)."""
@@ -139,11 +146,15 @@ def _case_list_page(request, membership, form: CaseFilterForm):
     filters = form.filters(_user_tz())
     cursor = form.cleaned_data.get("cursor") if form.is_valid() else None
     try:
-        page = case_page_for_merchant(company_id=company.pk, filters=filters, cursor=cursor or None, size=PAGE_SIZE)
+        page = case_page_for_merchant(
+            company_id=company.pk, filters=filters, cursor=cursor or None, size=PAGE_SIZE, viewer_id=request.user.pk
+        )
     except InvalidCursor:
         status = 400
         errors.append("That page link is not valid any more; here is the first page.")
-        page = case_page_for_merchant(company_id=company.pk, filters=filters, cursor=None, size=PAGE_SIZE)
+        page = case_page_for_merchant(
+            company_id=company.pk, filters=filters, cursor=None, size=PAGE_SIZE, viewer_id=request.user.pk
+        )
     base = reverse("merchant:cases", kwargs={"company_id": company.pk})
     tabs = [
         {"tab": tab, "url": _url(base, request.GET, status=tab.status), "current": tab.status == filters.status}
@@ -259,7 +270,16 @@ def _case_page(request, membership, case, *, forms: dict | None = None, error: s
         "open_form": next(iter(forms), ""),
         "error": error,
     }
+    # The case moved on and the form that failed is no longer offered: still hand back what was typed.
+    for name, form in forms.items():
+        if form.is_bound and not context["can"].get(_SHOWN_BY.get(name, name)):
+            context["unsent_text"] = next((form.data.get(f, "") for f in _TEXT_FIELDS if form.data.get(f)), "")
     return render(request, "cases/merchant/case_detail.html", context, status=status)
+
+
+# The policy answer that shows each form (cases.policy.CaseAction values), and the fields a person types in.
+_SHOWN_BY = {"waive": "waive_appeal"}
+_TEXT_FIELDS = ("body", "message", "note", "statement")
 
 
 def _case_for(request, membership, case_id: int):
@@ -269,7 +289,9 @@ def _case_for(request, membership, case_id: int):
 @merchant_view()
 @require_safe
 def case_detail(request, membership, case_id: int):
-    return _case_page(request, membership, _case_for(request, membership, case_id))
+    case = _case_for(request, membership, case_id)
+    services.case_mark_seen(case=case, user=request.user)
+    return _case_page(request, membership, case)
 
 
 def _case_action(request, membership, case_id: int, *, name: str, form_class, act, done, form_kwargs=None):

@@ -8,11 +8,14 @@ from .delivery import (
     notifications_deliver_due,
     notifications_enqueue_delivery,
 )
+from .digests import message_digest_send, message_digests_send_due
 from .emails import notification_email_render
 from .inbox import notification_mark_read, notifications_mark_all_read, user_preferences_update
 from .recording import notifications_for_event, notifications_for_events, notifications_for_system_events
 
 __all__ = [
+    "message_digest_send",
+    "message_digests_send_due",
     "notification_deliver",
     "notification_email_render",
     "notification_mark_read",

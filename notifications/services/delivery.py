@@ -19,7 +19,7 @@ from django.utils import timezone
 from cases.models import CaseEvent, Visibility
 from payments.models import ActorKind
 
-from ..models import EmailStatus, Notification, UserPreferences
+from ..models import EmailStatus, Notification, NotificationKind, UserPreferences
 from .emails import notification_email_render
 
 log = logging.getLogger("notifications.services")
@@ -75,12 +75,12 @@ def notifications_enqueue_delivery(*, ids: list[int]) -> None:
             log.exception("Could not queue notification delivery; the sweep will retry it")
 
 
-def _backoff(attempts: int) -> timedelta:
+def retry_backoff(attempts: int) -> timedelta:
     seconds = conf("EMAIL_RETRY_BASE_SECONDS") * 2 ** max(0, attempts - 1)
     return timedelta(seconds=min(seconds, conf("EMAIL_RETRY_MAX_SECONDS")))
 
 
-def _stillwants_email(notification: Notification) -> bool:
+def still_wants_email(notification: Notification) -> bool:
     recipient = notification.recipient
     try:
         emails_on = recipient.preferences.resolution_center_emails
@@ -96,6 +96,7 @@ def notification_deliver(*, notification_id: int, connection=None, now: datetime
     claim = uuid.uuid4()
     claimed = (
         Notification.objects.filter(pk=notification_id)
+        .exclude(kind=NotificationKind.MESSAGE)  # a message's email is its case's digest (digests.py)
         .filter(
             Q(email_status=EmailStatus.PENDING) | Q(email_status=EmailStatus.SENDING, email_next_attempt_at__lt=now)
         )
@@ -118,7 +119,7 @@ def notification_deliver(*, notification_id: int, connection=None, now: datetime
     )
     if notification is None:  # its recipient was deleted meanwhile
         return "not_claimed"
-    if not _stillwants_email(notification):
+    if not still_wants_email(notification):
         # Turned off (or the address removed) after the change: the in-app entry is enough.
         ours.update(email_status=EmailStatus.SKIPPED, email_claim=None, email_next_attempt_at=None)
         return "skipped"
@@ -133,7 +134,7 @@ def notification_deliver(*, notification_id: int, connection=None, now: datetime
         ours.update(
             email_status=EmailStatus.FAILED if gave_up else EmailStatus.PENDING,
             email_claim=None,
-            email_next_attempt_at=None if gave_up else now + _backoff(attempts),
+            email_next_attempt_at=None if gave_up else now + retry_backoff(attempts),
             email_last_error=repr(error)[:1000],
         )
         return "failed" if gave_up else "retry"
@@ -155,20 +156,25 @@ def _sent_record(notification: Notification, *, claim: uuid.UUID, now: datetime)
         if not marked:
             log.error("Notification %s was sent after its claim expired; raise EMAIL_CLAIM_SECONDS", notification.pk)
             return
-        if notification.party == CUSTOMER:
-            who, visibility = f"the customer ({notification.recipient.email})", Visibility.CUSTOMER
-        else:
-            who, visibility = f"{notification.recipient.email} ({notification.case.company.name})", Visibility.MERCHANT
-        CaseEvent.objects.create(
-            case_id=notification.case_id,
-            actor_kind=ActorKind.SYSTEM,
-            action=CaseEvent.Action.NOTIFICATION,
-            from_state=notification.case.status,
-            to_state=notification.case.status,
-            visibility=visibility,
-            note=f"Email sent to {who}: {notification.subject}",
-            created_at=now,
-        )
+        email_sent_event(notification, subject=notification.subject, now=now)
+
+
+def email_sent_event(notification: Notification, *, subject: str, now: datetime) -> None:
+    """The timeline row of a sent email (the one of a notification, or of a message digest)."""
+    if notification.party == CUSTOMER:
+        who, visibility = f"the customer ({notification.recipient.email})", Visibility.CUSTOMER
+    else:
+        who, visibility = f"{notification.recipient.email} ({notification.case.company.name})", Visibility.MERCHANT
+    CaseEvent.objects.create(
+        case_id=notification.case_id,
+        actor_kind=ActorKind.SYSTEM,
+        action=CaseEvent.Action.NOTIFICATION,
+        from_state=notification.case.status,
+        to_state=notification.case.status,
+        visibility=visibility,
+        note=f"Email sent to {who}: {subject}",
+        created_at=now,
+    )
 
 
 def notifications_deliver(*, ids: list[int]) -> dict[str, int]:
@@ -186,9 +192,10 @@ def notifications_deliver_due(*, now: datetime | None = None, limit: int = 2000)
     claimed. Returns how many were queued."""
     now = now or timezone.now()
     # A claim that outlived its lease belongs to a worker that died: hand the email back.
-    Notification.objects.filter(email_status=EmailStatus.SENDING, email_next_attempt_at__lt=now).update(
-        email_status=EmailStatus.PENDING, email_claim=None
-    )
+    # (A message digest's own claims are handed back by digests.py.)
+    Notification.objects.filter(email_status=EmailStatus.SENDING, email_next_attempt_at__lt=now).exclude(
+        kind=NotificationKind.MESSAGE
+    ).update(email_status=EmailStatus.PENDING, email_claim=None)
     due = Notification.objects.filter(email_status=EmailStatus.PENDING, email_next_attempt_at__lte=now)
     ids = list(due.order_by("email_next_attempt_at", "id").values_list("pk", flat=True)[:limit])
     if not ids:

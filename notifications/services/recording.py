@@ -6,9 +6,10 @@ Called from the cases app's signals (notifications/receivers.py), so ``cases`` n
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
@@ -32,6 +33,8 @@ from .routing import auto_refund_follows, parties_for
 Kind = NotificationKind
 CUSTOMER = ActorKind.CUSTOMER
 MERCHANT = ActorKind.MERCHANT
+REVIEWER = ActorKind.REVIEWER
+MESSAGE_KINDS = (Kind.MESSAGE, Kind.REVIEWER_MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -84,41 +87,76 @@ def _merchant_members(company_ids: set[int]) -> dict[int, list[_Recipient]]:
     return members
 
 
+def _reviewers_holding(case_ids: set[int]) -> dict[int, list[_Recipient]]:
+    """The reviewers holding each case, those who acted on it (routing.py), in one query; they
+    hear of messages in the app only."""
+    if not case_ids:
+        return {}
+    rows = (
+        CaseEvent.objects.filter(case_id__in=case_ids, actor_kind=REVIEWER, actor__is_active=True)
+        .values_list("case_id", "actor_id")
+        .order_by("case_id", "actor_id")
+        .distinct()
+    )
+    reviewers: dict[int, list[_Recipient]] = {}
+    for case_id, actor_id in rows:
+        reviewers.setdefault(case_id, []).append(_Recipient(actor_id, wants_email=False))
+    return reviewers
+
+
+def _email_state(kind: str, wants: bool, at: datetime) -> tuple[str, datetime | None]:
+    """(email_status, email_next_attempt_at) of a new notice: a message's email waits for the
+    case's hourly digest (digests.py); any other goes out at once, the sweep retrying after a grace."""
+    if not wants:
+        return EmailStatus.SKIPPED, None
+    if kind == Kind.MESSAGE:
+        return EmailStatus.DIGEST, at + timedelta(minutes=settings.RESOLUTION["MESSAGE_EMAIL_MINUTES"])
+    return EmailStatus.PENDING, at + timedelta(seconds=conf("EMAIL_GRACE_SECONDS"))
+
+
 def notifications_for_event(*, event: CaseEvent) -> list[Notification]:
     """Record the notifications one timeline event calls for (called by cases.services for every event)."""
     return notifications_for_events(events=[event])
 
 
-def notifications_for_events(*, events: list[CaseEvent]) -> list[Notification]:
+def notifications_for_events(*, events: list[CaseEvent], told_by_change: bool = False) -> list[Notification]:
     """Record, in the caller's transaction, the notifications a list of timeline events calls for.
 
     Set-based so that the deadline sweep can notify a whole batch with a handful of queries; the
     per-case services go through the same code with a list of one. The emails are queued when the
     transaction commits: a rolled-back change leaves neither a notification nor an email.
+    ``told_by_change``: the events are the message rows of messages posted with a state change,
+    whose notice that change's own row carries (cases.signals), so they notify nobody again.
     """
+    if told_by_change:
+        return []
     wanted = [(event, party, kind) for event in events for party, kind in parties_for(event)]
     wanted = [(e, p, k) for e, p, k in wanted if k != Kind.OPENED or not auto_refund_follows(e)]
     if not wanted:
         return []
+    reviewers = _reviewers_holding({e.case_id for e, party, _ in wanted if party == REVIEWER})
     facts, customers = _facts_and_customers({event.case_id for event, _, _ in wanted})
     members = _merchant_members({f.company_id for f in facts.values()})
-    grace = timedelta(seconds=conf("EMAIL_GRACE_SECONDS"))
 
     notifications: list[Notification] = []
-    told: dict[int, set[int]] = {}
+    heard: dict[int, set[int]] = {}
     for event, party, kind in wanted:
         case_facts = facts[event.case_id]
         text = compose(kind=kind, party=party, facts=case_facts, event=event)
         if party == CUSTOMER:
             recipients = [customers[case_facts.customer_id]]
+        elif party == REVIEWER:
+            recipients = reviewers.get(event.case_id, [])
         else:
             recipients = members.get(case_facts.company_id, [])
-        seen = told.setdefault(id(event), set())
+        seen = heard.setdefault(id(event), set())
         for recipient in recipients:
-            # A customer who is also a member of the selling company hears once, as the customer.
-            if recipient.user_id in seen:
+            # A customer who is also a member of the selling company hears once, as the customer;
+            # nobody hears of their own message.
+            if recipient.user_id in seen or (kind in MESSAGE_KINDS and recipient.user_id == event.actor_id):
                 continue
             seen.add(recipient.user_id)
+            email_status, email_next_attempt_at = _email_state(kind, recipient.wants_email, event.created_at)
             notifications.append(
                 Notification(
                     recipient_id=recipient.user_id,
@@ -131,8 +169,8 @@ def notifications_for_events(*, events: list[CaseEvent]) -> list[Notification]:
                     next_step=text.next_step,
                     deadline=case_facts.deadline,
                     created_at=event.created_at,
-                    email_status=EmailStatus.PENDING if recipient.wants_email else EmailStatus.SKIPPED,
-                    email_next_attempt_at=event.created_at + grace if recipient.wants_email else None,
+                    email_status=email_status,
+                    email_next_attempt_at=email_next_attempt_at,
                 )
             )
     Notification.objects.bulk_create(notifications)

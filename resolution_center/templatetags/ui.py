@@ -31,7 +31,8 @@ def nav_sides(context) -> dict:
     except NoReverseMatch:
         merchant_url = None
     match = getattr(request, "resolver_match", None)
-    on_merchant = bool(match and match.namespace == "merchant")
+    # The notifications and settings pages under a company bar are the merchant's side too.
+    on_merchant = bool(match and (match.namespace == "merchant" or (match.url_name or "").startswith("merchant-")))
     result = {
         "customer": sides.customer or not sides.merchant,
         "merchant_url": merchant_url,

@@ -138,7 +138,7 @@ def test_case_page_shows_payment_parties_and_every_event_with_visibility(client,
     assert response.status_code == 200
     for text in [
         "$88.00",
-        f"Payment #{case.payment_id}",
+        f"Payment pay-{case.payment_id}",
         case.customer.email,
         case.company.name,
         merchant.email,

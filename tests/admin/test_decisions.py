@@ -124,7 +124,7 @@ def test_decide_appeal_posted_twice_moves_money_once(reviewer_client):
     second = decide(reviewer_client, case, "refund", action="decide-appeal")
 
     assert second.status_code == 409
-    assert "is final" in second.content.decode()
+    assert "is closed" in second.content.decode()
     assert Refund.objects.filter(payment_id=case.payment_id).count() == 1
     assert Payment.objects.get(pk=case.payment_id).refunded_cents == 7700
 

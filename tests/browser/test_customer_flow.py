@@ -68,7 +68,7 @@ def test_customer_files_claim_with_file_and_sees_case_page(new_page, screenshot,
     expect(page.get_by_role("heading", name=f"Case #{case.pk}: Espresso Grinder")).to_be_visible()
     expect(page.get_by_text("Grind & Co. has your refund request and 7 days to answer it.")).to_be_visible()
     expect(page.get_by_role("heading", name="Waiting for the merchant")).to_be_visible()
-    expect(page.get_by_text("Merchant must answer by")).to_be_visible()
+    expect(page.get_by_text("The merchant must answer by")).to_be_visible()
     expect(page.get_by_text("The burrs arrived chipped; photo attached.")).to_be_visible()
     screenshot(page, "customer-case-page")
 
@@ -85,7 +85,7 @@ def test_customer_files_claim_with_file_and_sees_case_page(new_page, screenshot,
 
 
 def test_customer_withdraws_after_confirming(new_page, shopper):
-    """Withdraw needs a second, explicit click; then the case reads "Withdrawn"."""
+    """Withdraw needs a second, explicit click; then the case reads "Closed: withdrawn"."""
     from cases import services
 
     customer, payment = shopper
@@ -100,6 +100,6 @@ def test_customer_withdraws_after_confirming(new_page, shopper):
     confirm.click()
 
     expect(page.get_by_text("You withdrew your request. The case is closed.")).to_be_visible()
-    expect(page.get_by_role("heading", name="Withdrawn")).to_be_visible()
+    expect(page.get_by_role("heading", name="Closed: withdrawn")).to_be_visible()
     case.refresh_from_db()
     assert case.status == CaseStatus.FINAL

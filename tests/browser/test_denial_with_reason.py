@@ -149,7 +149,7 @@ def test_reviewer_reads_the_policies_the_case_was_opened_under(new_page, screens
 
     page = new_page()
     page.goto(f"/admin/login/?next=/admin/cases/case/{case.pk}/change/")
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Email").fill(user.username)
     page.get_by_label("Password").fill("pw-123456789")
     page.get_by_role("button", name="Log in").click()
 

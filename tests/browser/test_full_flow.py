@@ -65,7 +65,7 @@ def test_claim_info_request_reply_deny_appeal(new_page, screenshot, parties):
 
     # 2. The merchant opens it from the button and asks for more information.
     seller.locator("#open-resolutions").click()
-    seller.get_by_role("link", name=f"#{case.pk}", exact=True).click()
+    seller.get_by_role("link", name=f"Case #{case.pk}", exact=True).click()
     expect(seller.get_by_text("The lamp flickers constantly.").first).to_be_visible()
     expect(seller.get_by_role("link", name="flicker.png")).to_be_visible()
     screenshot(seller, "merchant-case-page")
@@ -73,14 +73,14 @@ def test_claim_info_request_reply_deny_appeal(new_page, screenshot, parties):
     expect(seller.locator("#info-requests-left")).to_have_text("(3 of 3 requests left)")
     seller.get_by_label("What do you need from the customer?").fill("Please send a video of the flicker.")
     seller.get_by_role("button", name="Send the request").click()
-    expect(seller.get_by_role("heading", name="More information requested")).to_be_visible()
+    expect(seller.get_by_role("heading", name="Waiting for the customer")).to_be_visible()
     expect(open_resolutions(seller)).to_have_text("0 open resolutions")
 
     # 3. The customer sees the request and replies with a file.
     shopper.reload()
-    expect(shopper.get_by_role("heading", name="More information requested")).to_be_visible()
-    expect(shopper.get_by_text("Please send a video of the flicker.")).to_be_visible()
-    expect(shopper.get_by_text("Customer must reply by")).to_be_visible()
+    expect(shopper.get_by_role("heading", name="Waiting for you")).to_be_visible()
+    expect(shopper.locator("#merchant-question")).to_have_text("Please send a video of the flicker.")
+    expect(shopper.get_by_text("You must reply by")).to_be_visible()
     shopper.get_by_label("Your reply").fill("Here is a second photo; it flickers every few seconds.")
     shopper.get_by_label("Files").set_input_files(
         files=[{"name": "flicker-2.png", "mimeType": "image/png", "buffer": tiny_png()}]
@@ -113,7 +113,7 @@ def test_claim_info_request_reply_deny_appeal(new_page, screenshot, parties):
     # The reason and the merchant's message at the top of the page (issue 12 §3).
     expect(shopper.locator("#denial")).to_contain_text("Reason: Delivered as described")
     expect(shopper.locator("#denial")).to_contain_text("Flicker comes from a dimmer.")
-    expect(shopper.get_by_text("Appeal possible until")).to_be_visible()
+    expect(shopper.get_by_text("You may appeal until")).to_be_visible()
     screenshot(shopper, "customer-case-denied")
     shopper.get_by_label("Why do you appeal?").fill("No dimmer here: it flickers on a plain switch.")
     shopper.get_by_role("button", name="Appeal to the platform").click()
@@ -143,11 +143,11 @@ def test_merchant_accepts_and_customer_sees_refund(new_page, screenshot, parties
     accept.locator("summary", has_text="Accept and refund $34.00").click()
     accept.locator("input[name=confirm]").check()
     accept.get_by_role("button", name="Accept and refund").click()
-    expect(seller.get_by_role("heading", name="Refunded")).to_be_visible()
+    expect(seller.get_by_role("heading", name="Closed: refunded")).to_be_visible()
     expect(open_resolutions(seller)).to_have_text("0 open resolutions")
 
     shopper.reload()
-    expect(shopper.get_by_role("heading", name="Refunded")).to_be_visible()
+    expect(shopper.get_by_role("heading", name="Closed: refunded")).to_be_visible()
     expect(shopper.get_by_text("$34.00 refunded to the original payment method.")).to_be_visible()
     expect(shopper.locator(".money-list")).to_contain_text("$34.00 refunded")
     screenshot(shopper, "customer-case-refunded")

@@ -26,7 +26,7 @@ def test_merchant_refunds_an_escalated_case_in_full_and_sees_it_closed_as_refund
     page = new_page()
     sign_in(page, scene.merchant.username)
     page.goto(f"/merchant/{case.company_id}/cases/{case.pk}/")
-    expect(page.get_by_role("heading", name="With the platform's reviewers")).to_be_visible()
+    expect(page.get_by_role("heading", name="With the reviewers")).to_be_visible()
 
     page.get_by_text("Refund $50.00 now", exact=True).click()
     page.get_by_label("I understand the customer is refunded in full now").check()
@@ -35,8 +35,8 @@ def test_merchant_refunds_an_escalated_case_in_full_and_sees_it_closed_as_refund
     page.get_by_role("button", name="Refund in full and close the case").click()
 
     expect(page.get_by_text("You refunded the customer in full and the case is closed")).to_be_visible()
-    expect(page.get_by_role("heading", name="Refunded", exact=True)).to_be_visible()
-    expect(page.get_by_text("Refunded in full by the merchant").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Closed: refunded", exact=True)).to_be_visible()
+    expect(page.get_by_text("You refunded the payment in full").first).to_be_visible()
     expect(page.get_by_text("Refund $50.00 now", exact=True)).to_have_count(0)
     screenshot(page, "merchant-refunded-in-full")
     case.refresh_from_db()

@@ -25,7 +25,7 @@ def test_reviewer_opens_queue_opens_case_and_decides_it(new_page, screenshot):
     page = new_page()
 
     page.goto("/admin/login/?next=/admin/cases/case/")
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Email").fill(user.username)
     page.get_by_label("Password").fill("pw-123456789")
     page.get_by_role("button", name="Log in").click()
 

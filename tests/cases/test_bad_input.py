@@ -118,7 +118,7 @@ BAD_CASE_ACTIONS = [
         "accept_closed_case",
         "final",
         lambda s: services.case_accept(case=s.case, actor=s.merchant, now=s.later()),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "deny_closed_case",
@@ -126,19 +126,19 @@ BAD_CASE_ACTIONS = [
         lambda s: services.case_deny(
             case=s.case, actor=s.merchant, now=s.later(), reason="delivered_as_described", message="It was delivered."
         ),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "withdraw_closed_case",
         "final",
         lambda s: services.case_withdraw(case=s.case, actor=s.customer, now=s.later()),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "request_info_closed_case",
         "final",
         lambda s: services.case_request_info(case=s.case, actor=s.merchant, message="?", now=s.later()),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "message_closed_case",
@@ -178,13 +178,13 @@ BAD_CASE_ACTIONS = [
         "appeal_closed_case",
         "final",
         lambda s: services.case_appeal(case=s.case, actor=s.customer, statement="Unfair", now=s.later()),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "waive_closed_case",
         "final",
         lambda s: services.case_appeal_waive(case=s.case, actor=s.customer, now=s.later()),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "decide_unknown_decision",
@@ -202,7 +202,7 @@ BAD_CASE_ACTIONS = [
         "decide_closed_case",
         "final",
         lambda s: services.case_decide(case=s.case, actor=s.reviewer, decision="credit", note="x", now=s.later()),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "decide_appeal_unknown_decision",
@@ -216,7 +216,7 @@ BAD_CASE_ACTIONS = [
         lambda s: services.case_decide_appeal(
             case=s.case, actor=s.reviewer, decision="refund", note="x", now=s.later()
         ),
-        "This case is final",
+        "This case is closed",
     ),
     (
         "reviewer_info_unknown_party",

@@ -132,7 +132,7 @@ def test_refund_in_full_of_a_final_case_is_refused_in_plain_words(via):
     with pytest.raises(InvalidTransitionError) as refused:
         services.case_refund_in_full(case=scene.case, actor=scene.merchant, now=scene.later(hours=1))
 
-    assert refused.value.message == "This case is final, so you can no longer refund it in full."
+    assert refused.value.message == "This case is closed, so you can no longer refund it in full."
     _assert_nothing_changed(scene, CaseStatus.FINAL, events, refunds)
 
 

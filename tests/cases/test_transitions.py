@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 
 from cases import services
 from cases.models import CaseEvent, CaseOutcome, CaseStatus, Message
+from cases.policy import status_words
 from payments.models import ActorKind, BalanceCredit, Refund
 from resolution_center.exceptions import ApplicationError, InvalidTransitionError, NotAllowedError
 from tests.factories import MembershipFactory, PaymentFactory, UserFactory, case_in_state
@@ -101,10 +102,7 @@ def test_request_info_outside_open_is_refused(status):
     if status == "info_requested":
         assert message == "You are waiting for the customer's reply; you can ask again once they have answered."
     else:
-        assert (
-            message
-            == f"This case is {CaseStatus(status).label.lower()}, so you can no longer request more information."
-        )
+        assert message == f"This case is {status_words(status)}, so you can no longer request more information."
     assert_unchanged(scene, status)
 
 

@@ -388,8 +388,9 @@ def test_reviewer_message_to_one_party_notifies_only_that_party(act):
     assert "“Photo please.”" in text_of(only_email(outcome, scene.customer))
 
 
-def test_message_between_the_parties_notifies_nobody(act):
-    """Messages between customer and merchant are not among DOMAIN.md's notification events."""
+def test_message_between_the_parties_notifies_the_other_side_in_the_app_and_emails_later(act):
+    """A message tells the other side at once in the app; its email waits for the hourly digest
+    (tests/notifications/test_messages.py)."""
     scene = case_in_state("open", now=START)
 
     outcome = act(
@@ -398,7 +399,7 @@ def test_message_between_the_parties_notifies_nobody(act):
         )
     )
 
-    assert outcome.notifications == []
+    assert outcome.recipients == {scene.merchant.pk}
     assert outcome.emails == []
 
 

@@ -44,7 +44,7 @@ def test_case_page_shows_status_meaning_next_step_and_deadline_in_user_zone(clie
     assert "Waiting for the merchant" in html
     assert "The merchant has 7 days to accept, deny or ask for more information." in html
     assert "You can add a message or withdraw the request." in html
-    assert "Merchant must answer by" in html
+    assert "The merchant must answer by" in html
     assert f"{local:%-d %b %Y, %H:%M} JST" in html
     assert "(Asia/Tokyo;" in html
 
@@ -57,10 +57,12 @@ def test_case_page_timeline_shows_messages_with_file_links(client, customer_a, m
     client.force_login(customer_a)
     html = _page(client, case_a)
     howto = case_a.attachments.get(original_name="howto.png")
-    assert "Case opened" in html
+    assert "You opened the case" in html
     assert "The kettle is green." in html
-    assert "More information requested" in html
-    assert html.count("Please send the box label.") == 1
+    assert "asked for more information" in html
+    # Once in the timeline, once above the reply box (the question itself).
+    assert html.count("Please send the box label.") == 2
+    assert 'id="merchant-question">Please send the box label.' in html
     assert reverse("cases:attachment-download", args=[attachment_a.pk]) in html
     assert reverse("cases:attachment-download", args=[howto.pk]) in html
     assert "/evidence/" not in html
@@ -75,7 +77,7 @@ def test_case_page_hides_messages_meant_for_the_merchant(client, customer_a, rev
     html = _page(client, case_a)
     assert "Customer: photos?" in html
     assert "Merchant: tracking?" not in html
-    assert "Platform reviewer" in html
+    assert "A platform reviewer" in html
 
 
 def test_reply_with_file_answers_info_request(client, customer_a, merchant_x, case_a):
@@ -189,7 +191,7 @@ def test_withdraw_closes_case_after_confirmation(client, customer_a, case_a):
     case_a.refresh_from_db()
     assert response.status_code == 302
     assert (case_a.status, case_a.outcome) == (CaseStatus.FINAL, CaseOutcome.WITHDRAWN)
-    assert "Withdrawn" in client.get(response["Location"]).content.decode()
+    assert "Closed: withdrawn" in client.get(response["Location"]).content.decode()
 
 
 def test_withdraw_by_get_answers_405(client, customer_a, case_a):
@@ -217,7 +219,7 @@ def test_accepted_case_shows_the_refund_on_its_way_then_sent(client, customer_a,
     services.case_accept(case=case_a, actor=merchant_x)
     client.force_login(customer_a)
     html = _page(client, case_a)
-    assert "Refunded" in html
+    assert "Closed: refunded" in html
     assert "The $50.00 refund is on its way." in html
     assert "$50.00 refund requested from the payment processor." in html
 
@@ -250,7 +252,7 @@ def test_appeal_denied_case(client, customer_a, merchant_x, case_a):
     client.force_login(customer_a)
     html = _page(client, case_a)
     assert "Appeal to the platform" in html
-    assert "Appeal possible until" in html
+    assert "You may appeal until" in html
     response = client.post(_url("case-appeal", case_a), {"statement": "The photo shows it is green, not blue."})
     case_a.refresh_from_db()
     assert response.status_code == 302

@@ -207,7 +207,7 @@ def test_claim_pages_with_three_day_setting_state_three_days_and_set_respond_by(
         page,
         "Company X has your refund request and 3 days to answer it.",  # the flash
         "The merchant has 3 days to accept, deny or ask for more information.",  # the status
-        "Merchant must answer by",
+        "The merchant must answer by",
     )
     assert time_tag(START + THREE_DAYS) in page
     assert_email_deadline(only_email_to(scene.customer), START + THREE_DAYS)
@@ -230,7 +230,7 @@ def test_merchant_request_info_and_customer_reply_with_three_day_setting_restart
         get(merchant, merchant_case_url(case)),
         "The customer has 3 days to reply; without a reply the case is denied.",  # request-info form
         "The customer may appeal to the platform within 3 days; a reviewer then decides.",  # deny form
-        "The merchant has 3 days to accept, deny or ask for more information.",  # the status
+        "You have 3 days to accept, deny or ask for more information.",  # the status, from the merchant's side
     )
 
     asked_at = START + timedelta(hours=5)
@@ -250,13 +250,13 @@ def test_merchant_request_info_and_customer_reply_with_three_day_setting_restart
         page,
         "Your request was sent. The customer has 3 days to reply.",  # the flash
         "The customer has 3 days to reply; without a reply the case is denied.",  # the status
-        "Customer must reply by",
+        "The customer must reply by",
     )
     assert time_tag(asked_at + THREE_DAYS) in page
     assert_email_deadline(only_email_to(scene.customer), asked_at + THREE_DAYS)
     assert emails_to(scene.merchant) == []
     customer_page = get(customer, customer_case_url(case))
-    assert_states_three_days(customer_page, "Your reply gives them 3 more days to answer.", "Customer must reply by")
+    assert_states_three_days(customer_page, "Your reply gives them 3 more days to answer.", "You must reply by")
     assert time_tag(asked_at + THREE_DAYS) in customer_page
 
     replied_at = asked_at + timedelta(days=1, hours=2)
@@ -307,11 +307,14 @@ def test_merchant_deny_page_with_three_day_setting_sets_appeal_by_three_days_lat
     assert_deadline(case, "appeal_by", denied_at + THREE_DAYS)
     assert case.status == CaseStatus.DENIED
     assert_states_three_days(
-        page, "You denied the refund. The customer may appeal within 3 days.", "Appeal possible until", "3 days left"
+        page,
+        "You denied the refund. The customer may appeal within 3 days.",
+        "The customer may appeal until",
+        "3 days left",
     )
     assert time_tag(denied_at + THREE_DAYS) in page
     customer_page = get(scene.browsers["customer"], customer_case_url(case))
-    assert_states_three_days(customer_page, "Appeal possible until", "3 days left")
+    assert_states_three_days(customer_page, "You may appeal until", "3 days left")
     assert time_tag(denied_at + THREE_DAYS) in customer_page
     assert_email_deadline(only_email_to(scene.customer), denied_at + THREE_DAYS)
 
@@ -350,11 +353,12 @@ def test_sweep_with_three_day_setting_reminds_after_two_days_and_escalates_after
     assert (case.respond_by, case.reply_by, case.appeal_by, case.next_deadline_at) == (None, None, None, None)
     event = CaseEvent.objects.get(case=case, action=CaseEvent.Action.ESCALATED)
     assert event.note == "The merchant did not answer within 3 days." == ESCALATE.note()
-    for browser, url in (
-        (scene.browsers["customer"], customer_case_url(case)),
-        (scene.browsers["merchant"], merchant_case_url(case)),
+    # Each reads it from their side: the late merchant reads "You did not answer".
+    for browser, url, words in (
+        (scene.browsers["customer"], customer_case_url(case), "The merchant did not answer within 3 days."),
+        (scene.browsers["merchant"], merchant_case_url(case), "You did not answer within 3 days."),
     ):
-        assert_states_three_days(get(browser, url), "The merchant did not answer within 3 days.")
+        assert_states_three_days(get(browser, url), words)
     for user in (scene.customer, scene.merchant):
         assert_email_deadline(only_email_to(user), None)
 
@@ -390,7 +394,7 @@ def test_sweep_with_three_day_setting_denies_unanswered_request_and_starts_three
     assert event.note == "The customer did not reply within 3 days." == DENY_UNANSWERED.note()
     scene.move_to(swept_at)
     customer_page = get(scene.browsers["customer"], customer_case_url(case))
-    assert_states_three_days(customer_page, "The customer did not reply within 3 days.", "Appeal possible until")
+    assert_states_three_days(customer_page, "You did not reply within 3 days.", "You may appeal until")
     assert time_tag(swept_at + THREE_DAYS) in customer_page
     for user in (scene.customer, scene.merchant):
         assert_email_deadline(only_email_to(user), swept_at + THREE_DAYS)

@@ -136,7 +136,7 @@ def test_deny_with_confirmation_sets_appeal_by_seven_days_later_and_shows_it(sig
     assert case.next_deadline_at == appeal_by
     assert not Refund.objects.filter(case=case).exists()
     deadline = re.search(r'<p class="deadline">(.*?)</p>', page, re.S).group(1)
-    assert "Appeal possible until" in deadline
+    assert "The customer may appeal until" in deadline
     assert '<time datetime="2026-03-09T09:30:00+00:00">9 Mar 2026, 09:30 UTC</time>' in deadline
     assert "(UTC; 1\xa0week left)" in deadline
 
@@ -346,7 +346,7 @@ def test_accept_after_customer_withdrew_gets_clear_409(signed_in, company):
     response = signed_in.post(action_url("accept", case), {"confirm": "on"})
     text = response.content.decode()
     assert response.status_code == 409
-    assert "This case is final, so you can no longer accept it." in text
+    assert "This case is closed, so you can no longer accept it." in text
     assert not Refund.objects.filter(case=case).exists()
 
 

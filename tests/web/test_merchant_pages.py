@@ -269,7 +269,7 @@ def test_case_export_contains_every_matching_case_beyond_one_page(signed_in, com
 
     rows = export_rows(signed_in, company, reason="poor_quality")
 
-    assert rows[0][:3] == ["Case", "Status", "Outcome"]
+    assert rows[0][:3] == ["Case number", "Status", "Outcome"]
     expected_order = [c.pk for c in sorted(wanted, key=lambda c: (c.next_deadline_at, c.pk))]
     assert [int(row[0]) for row in rows[1:]] == expected_order
 
@@ -282,8 +282,9 @@ def test_case_export_row_shows_the_case_and_payment(signed_in, company):
     case = open_case(company, product=product, customer=customer, amount_cents=12345, currency="EUR")
     header, row = export_rows(signed_in, company)
     record = dict(zip(header, row, strict=True))
-    assert record["Case"] == str(case.pk)
-    assert record["Status"] == "Open"
+    assert record["Case number"] == str(case.pk)
+    assert record["Status"] == "Waiting for you"
+    assert record["Payment reference"] == f"pay-{case.payment_id}"
     assert record["Reason"] == "Item not received"
     assert record["Amount"] == "123.45"
     assert record["Currency"] == "EUR"
@@ -327,9 +328,9 @@ def test_case_page_shows_claim_status_timeline_and_answers(signed_in, company):
     response, text = page(signed_in, "case", company, case.pk)
     assert response.status_code == 200
     assert "The parcel never arrived at my door." in text
-    assert "Waiting for the merchant" in text
-    assert "Merchant must answer by" in text
-    assert "Case opened" in text
+    assert "Waiting for you" in text
+    assert "You must answer by" in text
+    assert "The customer opened the case" in text
     assert "Accept and refund" in text and "Deny the refund" in text
     assert "(3 of 3 requests left)" in text
     assert 'name="confirm"' in text
@@ -346,9 +347,9 @@ def test_case_page_shows_customer_payment_history_with_this_company_only(signed_
     case = open_case(company, customer=customer, product=ProductFactory(company=company, name="New kettle"))
     _, text = page(signed_in, "case", company, case.pk)
     history = text[text.index('id="payment-history"') :]
-    assert "Old mug" in history and f"#{earlier.pk}" in history
+    assert "Old mug" in history and f"pay-{earlier.pk}" in history
     assert "New kettle" in history and "this case" in history
-    assert "Other shop&#x27;s hat" not in history and f"#{elsewhere.pk} " not in history
+    assert "Other shop&#x27;s hat" not in history and f"pay-{elsewhere.pk} " not in history
 
 
 def test_case_page_offers_appeal_on_reviewer_refund(signed_in, company, reviewer_user):
@@ -405,7 +406,8 @@ def test_payments_tab_lists_payments_with_case_status(signed_in, company):
     ids = [int(pk) for pk in re.findall(r'data-payment-id="(\d+)"', text)]
     assert sorted(ids) == sorted([plain.pk, case.payment_id])
     row = text[text.index(f'data-payment-id="{case.payment_id}"') :]
-    assert f"#{case.pk}</a>" in row[:1500] and "Open" in row[:1500]
+    assert f"Case #{case.pk}</a>" in row[:1500] and "Waiting for you" in row[:1500]
+    assert f"pay-{case.payment_id}" in row[:200]
     assert "No case" in text
 
 

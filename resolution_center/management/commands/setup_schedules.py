@@ -22,6 +22,14 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        # The hourly message emails (one per case and recipient, listing what arrived) that are due.
+        "name": "message-digests",
+        "func": "notifications.tasks.message_digests_send_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
         # Refunds the processor refused or did not answer, past their backoff; a dead worker's.
         "name": "refunds-send-due",
         "func": "cases.tasks.refunds_send_due",
@@ -49,8 +57,8 @@ SCHEDULES = [
 
 class Command(BaseCommand):
     help = (
-        "Create or update the task cluster's schedules (the deadline sweep, the email safety net, the refund "
-        "retries and the webhook retries, every minute; housekeeping, daily)."
+        "Create or update the task cluster's schedules (the deadline sweep, the email safety net, the hourly "
+        "message emails, the refund retries and the webhook retries, every minute; housekeeping, daily)."
     )
 
     @transaction.atomic

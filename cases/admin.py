@@ -182,7 +182,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         "company",
         "customer_email",
         "reason",
-        "opened_at",
+        "opened",
     )
     list_display_links = ("case_number",)
     list_select_related = ("payment", "company", "customer")
@@ -211,7 +211,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
                     "reason",
                     "description",
                     "denial",
-                    "opened_at",
+                    "opened",
                     "escalated",
                     "appealed_at",
                     "waited",
@@ -227,6 +227,7 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
         ("Partial refund offers", {"fields": ("offers",)}),
     )
     readonly_fields = (
+        "opened",
         "escalated",
         "appealed_at",
         "denial",
@@ -330,6 +331,12 @@ class CaseAdmin(IdSearchMixin, admin.ModelAdmin):
             "background:#3341b5;color:#fff;border-radius:999px;padding:0 0.5em;white-space:nowrap",
             "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap",
         )
+
+    # Every time on the admin pages reads as the product writes it ("27 Nov 2026, 02:35 UTC"), not in
+    # Django's default "Nov. 27, 2026, 2:35 a.m.".
+    @admin.display(description="Opened", ordering="opened_at")
+    def opened(self, case):
+        return _when(case.opened_at)
 
     @admin.display(description="Escalated at")
     def escalated(self, case):

@@ -248,3 +248,19 @@ def test_company_filter_with_a_bad_value_is_not_an_error(reviewer_client):
 
     assert response.status_code == 302
     assert "e=1" in response["Location"]
+
+
+def test_queue_and_case_page_write_the_opening_time_as_the_product_does(reviewer_client):
+    """The queue's Opened column and the case page read "19 Nov 2026, 02:35 UTC", not Django's
+    default "Nov. 19, 2026, 2:35 a.m." beside the product's own format on the same page."""
+    from resolution_center.formatting import ADMIN_DATE_TIME, format_local
+
+    case = escalated_case(waited_days=2)
+    expected = format_local(case.opened_at, ADMIN_DATE_TIME)
+
+    queue = reviewer_client.get(QUEUE).content.decode()
+    page = reviewer_client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+
+    for html in (queue, page):
+        assert expected in html
+        assert "a.m." not in html and "p.m." not in html

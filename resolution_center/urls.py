@@ -19,6 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Sign-in, sign-out and password change only: Django's views with the project's templates.
     path("accounts/", include(auth_patterns)),
+    # The Developers area's webhooks (the webhooks app), before the rest of the merchant's pages.
+    path("merchant/<id:company_id>/developers/webhooks/", include("webhooks.urls")),
     path("merchant/", include("cases.urls_merchant", namespace="merchant")),
     path("notifications/", include("notifications.urls")),
     # The developer API (Whop's, wire-compatible): /api/v1/…, its openapi.json and docs page.

@@ -8,10 +8,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_setup_schedules_registers_the_sweep_the_safety_nets_every_minute_and_housekeeping_daily():
-    """After setup there are exactly five schedules, forever: the deadline sweep, the email safety
-    net (which re-queues emails still waiting), the hourly message emails that are due and the refund
-    retries (refunds refused or unanswered, past their backoff) every minute, and the housekeeping
-    (old form tokens, evidence files without an attachment row) daily."""
+    """After setup there are exactly six schedules, forever: the deadline sweep, the email safety
+    net (which re-queues emails still waiting), the hourly message emails that are due, the refund
+    retries (refunds refused or unanswered, past their backoff) and the webhook retries (events due
+    again, or whose worker was lost) every minute, and the housekeeping (old form tokens, evidence
+    files without an attachment row) daily."""
     call_command("setup_schedules")
 
     schedules = {s.name: (s.func, s.schedule_type, s.minutes, s.repeats) for s in Schedule.objects.order_by("name")}
@@ -21,6 +22,7 @@ def test_setup_schedules_registers_the_sweep_the_safety_nets_every_minute_and_ho
         "message-digests": ("notifications.tasks.message_digests_send_due", Schedule.MINUTES, 1, -1),
         "notifications-deliver-due": ("notifications.tasks.notifications_deliver_due", Schedule.MINUTES, 1, -1),
         "refunds-send-due": ("cases.tasks.refunds_send_due", Schedule.MINUTES, 1, -1),
+        "webhooks-deliver-due": ("webhooks.tasks.webhook_events_deliver_due", Schedule.MINUTES, 1, -1),
     }
 
 

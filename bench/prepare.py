@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from api.credentials import api_key_create
 from cases.models import ACTIVE_STATES, Case, CaseStatus
 from payments.models import Company
 
@@ -37,6 +38,8 @@ class Target:
     cookie: str = ""
     posts: list[tuple[str, str, str]] = field(default_factory=list)  # (path, cookie, body)
     kind: str = "read"  # "baseline", "read" or "write"
+    # A whole request header ("Name: value") sent instead of the session cookie (the API's bearer key).
+    header: str = ""
     queries: int | None = None
     note: str = ""
 
@@ -151,6 +154,18 @@ def build_targets(*, claims: int, replies: int, run_label: str) -> list[Target]:
         )
     )
 
+    # The official SDK's list call: page 1 of the busy merchant's cases (the SDK's default page), with
+    # a read-only key of the owner's.
+    _, api_secret = api_key_create(company=busy, actor=owner, name=f"bench {run_label}", scope="read")
+    targets.append(
+        Target(
+            "api_list",
+            "API: the SDK's list call, page 1",
+            reverse("api-v1:list_cases"),
+            header=f"Authorization: Bearer {api_secret}",
+        )
+    )
+
     # Filing a claim: each request on a fresh eligible payment of its own customer (the claim
     # rate limit is per customer), so every POST opens a real case.
     pool = claim_pool_create(size=claims + RESERVED_POSTS, label=run_label)
@@ -198,12 +213,15 @@ def count_queries(target: Target) -> tuple[int, int]:
     status = 0
     counted = 0
     for path, cookie, body in requests:
-        for part in cookie.split("; "):
+        for part in cookie.split("; ") if cookie else ():
             name, _, value = part.partition("=")
             client.cookies[name] = value
         with CaptureQueriesContext(connection) as captured:
             if target.posts:
                 response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+            elif target.header:
+                name, _, value = target.header.partition(": ")
+                response = client.get(path, headers={name: value})
             else:
                 response = client.get(path)
         status = response.status_code

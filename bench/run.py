@@ -175,7 +175,7 @@ def wrk(wrk_path: str, port: int, target, *, seconds: int, connections: int, pos
         command += ["-s", "bench/wrk/post_cycle.lua"]
         env["BENCH_POST_FILE"] = str(post_file)
     else:
-        command += ["-s", "bench/wrk/get.lua", "-H", f"Cookie: {target.cookie}"]
+        command += ["-s", "bench/wrk/get.lua", "-H", target.header or f"Cookie: {target.cookie}"]
     command.append(url)
     output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     for line in output.splitlines():

@@ -37,12 +37,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "csp",
+    # django-ninja's own static files (Swagger UI) for the API docs page: no CDN.
+    "ninja",
     "axes",
     "payments",
     "cases",
     "notifications",
     # The API's `files` resource (create -> upload -> complete), attached to cases by id.
     "uploads",
+    # The developer surface: Whop's API, wire-compatible (issue 13).
+    "api",
+    # Signed webhooks of case changes, with their outbox and delivery log (issue 13).
+    "webhooks",
     # The project itself, the top layer: the page frame's template tags and the commands that wire
     # every app together (demo, setup_schedules, generate_dataset).
     "resolution_center",
@@ -185,6 +191,13 @@ CACHES = {
     "page_counts": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
 
+# The developer API (api/, docs/api.md): calls a minute per key or personal token, answers kept
+# for Idempotency-Key replays (a list's page is at most 100, as Whop's).
+API = {
+    "RATE_LIMIT_PER_MINUTE": 120,
+    "IDEMPOTENCY_HOURS": 24,
+}
+
 # Resolution Center rules (DOMAIN.md)
 RESOLUTION = {
     "RESPONSE_DAYS": 7,
@@ -217,6 +230,23 @@ REFUND_PROCESSOR = {
 # How long a worker holds a refund while it asks the processor (0: the processor's timeout + 30 s).
 # A worker that dies mid-call leaves the refund to be asked again once this passes.
 REFUND_LEASE_SECONDS = float(os.environ.get("REFUND_LEASE_SECONDS", "0"))
+
+# Webhooks (the webhooks app). In production a URL that resolves to a private, loopback or link-local
+# address is refused; development and tests allow them (a receiver on 127.0.0.1).
+WEBHOOKS = {
+    "ALLOW_PRIVATE_URLS": env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False),
+    # One attempt's socket timeout; the claim outlasts it, so a slow answer is never sent twice at once.
+    "TIMEOUT_SECONDS": float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10")),
+    "CLAIM_SECONDS": 45,
+    # Retries: 30 s, 1 min, 2 min … doubling, at most 12 h apart, for 3 days after the event.
+    "RETRY_BASE_SECONDS": 30,
+    "RETRY_MAX_SECONDS": 12 * 60 * 60,
+    "RETRY_WINDOW_SECONDS": 3 * 24 * 60 * 60,
+    # An endpoint whose every attempt failed for this long is disabled and its owners emailed.
+    "DISABLE_AFTER_SECONDS": 3 * 24 * 60 * 60,
+    # After a rotation the previous secret signs too, this long.
+    "SECRET_ROTATION_GRACE_SECONDS": 24 * 60 * 60,
+}
 
 LOGGING = {
     "version": 1,

@@ -25,3 +25,6 @@ if os.environ.get("TEST_DATABASE_NAME"):
 # Serve static files straight from the finders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests run their webhook receivers on 127.0.0.1.
+WEBHOOKS = {**WEBHOOKS, "ALLOW_PRIVATE_URLS": True}  # noqa: F405

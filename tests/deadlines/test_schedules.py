@@ -8,10 +8,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_setup_schedules_registers_the_sweep_the_safety_nets_every_minute_and_housekeeping_daily():
-    """After setup there are exactly six schedules, forever: the deadline sweep, the email safety
-    net (which re-queues emails still waiting), the hourly message emails that are due and the refund
-    retries (refunds refused or unanswered, past their backoff) every minute, and the housekeeping
-    (old form tokens, evidence files without an attachment row) and the purge of API files daily."""
+    """After setup there are exactly seven schedules, forever: the deadline sweep, the email safety
+    net (which re-queues emails still waiting), the hourly message emails that are due, the refund
+    retries (refunds refused or unanswered, past their backoff) and the webhook retries (events due
+    again, or whose worker was lost) every minute, and the housekeeping (old form tokens, evidence
+    files without an attachment row) and the purge of API files daily."""
     call_command("setup_schedules")
 
     schedules = {s.name: (s.func, s.schedule_type, s.minutes, s.repeats) for s in Schedule.objects.order_by("name")}
@@ -22,6 +23,7 @@ def test_setup_schedules_registers_the_sweep_the_safety_nets_every_minute_and_ho
         "notifications-deliver-due": ("notifications.tasks.notifications_deliver_due", Schedule.MINUTES, 1, -1),
         "refunds-send-due": ("cases.tasks.refunds_send_due", Schedule.MINUTES, 1, -1),
         "uploads-purge": ("uploads.tasks.files_purge_daily", Schedule.DAILY, None, -1),
+        "webhooks-deliver-due": ("webhooks.tasks.webhook_events_deliver_due", Schedule.MINUTES, 1, -1),
     }
 
 

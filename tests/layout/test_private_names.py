@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("payments", "cases", "notifications", "uploads", "resolution_center")
+APPS = ("payments", "cases", "notifications", "uploads", "api", "webhooks", "resolution_center")
 
 
 def _app_of(module: str) -> str:

@@ -493,3 +493,36 @@ def test_stranger_reaches_no_page_of_the_case(client, worlds, state, clock):
     admin = _get(client, stranger, _page_url("admin", scene.case), now)
     assert admin.status_code == 302
     assert admin["Location"].startswith(reverse("admin:login"))
+
+
+# --- 4. the API offers what the pages offer ----------------------------------------------------------
+
+# The roles a credential can act as, and the page whose buttons the API's available_actions must equal:
+# a customer's personal token acts on the customer's side, an owner's or admin's key on the merchant's.
+API_PAGE = {"customer": "customer", "member_customer": "customer", "owner": "merchant", "admin": "merchant"}
+API_CELLS = [(state, clock, role) for state, clock, role in CELLS if role in API_PAGE]
+
+
+@pytest.mark.parametrize(("state", "clock", "role"), API_CELLS, ids=cell_id)
+def test_api_available_actions_are_the_pages_buttons(client, worlds, state, clock, role):
+    """A case read through the API lists, in the API's verbs, exactly the buttons the person's page shows
+    at the same moment (one action policy behind both)."""
+    from api.credentials import api_key_create, customer_token_create
+    from api.representation import api_actions
+
+    world = worlds[state.name]
+    scene = world.scene_for(role)
+    user, now, page = world.users[role], moment(state, clock, scene), API_PAGE[role]
+    html = _get(client, user, _page_url(page, scene.case), now).content.decode()
+    buttons = {action for _, action in _forms_on(html, scene.case)}
+    with time_machine.travel(now, tick=False):
+        if page == "customer":
+            _, secret = customer_token_create(user=user, name="matrix")
+        else:
+            _, secret = api_key_create(company=scene.case.company, actor=user, name="matrix", scope="write")
+        response = client.get(
+            f"/api/v1/resolution_center_cases/reso_{scene.case.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}"
+        )
+
+    assert response.status_code == 200
+    assert sorted(response.json()["available_actions"]) == sorted(api_actions(buttons))

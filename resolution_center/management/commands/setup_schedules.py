@@ -38,6 +38,14 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        # Webhook events whose retry is due, or whose task or worker was lost (webhooks.delivery).
+        "name": "webhooks-deliver-due",
+        "func": "webhooks.tasks.webhook_events_deliver_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
         # Old one-time form tokens and evidence files without an attachment row.
         "name": "cases-housekeeping",
         "func": "cases.tasks.housekeeping_daily",
@@ -57,7 +65,8 @@ SCHEDULES = [
 class Command(BaseCommand):
     help = (
         "Create or update the task cluster's schedules (the deadline sweep, the email safety net, the hourly "
-        "message emails and the refund retries, every minute; housekeeping and the API files' purge, daily)."
+        "message emails, the refund retries and the webhook retries, every minute; housekeeping and the API "
+        "files' purge, daily)."
     )
 
     @transaction.atomic

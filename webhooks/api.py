@@ -8,7 +8,7 @@ from typing import Literal
 
 from django.db.models import Q
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from api.representation import COMPANY_PREFIX, iso, public_id
@@ -180,10 +180,13 @@ def list_webhooks(request, first: int = MAX_PAGE, after: str | None = None, has_
             )
     size = max(1, min(first, MAX_PAGE))
     rows = list(endpoints[: size + 1])
-    return 200, {
-        "data": [_endpoint_out(e) for e in rows[:size]],
-        "page_info": _page(rows[:size], len(rows) > size, lambda e: e.public_id),
-    }
+    return Status(
+        200,
+        {
+            "data": [_endpoint_out(e) for e in rows[:size]],
+            "page_info": _page(rows[:size], len(rows) > size, lambda e: e.public_id),
+        },
+    )
 
 
 @router.post("", response={200: WebhookOut, **ERRORS})
@@ -201,12 +204,12 @@ def create_webhook(request, payload: WebhookIn):
         endpoint = services.webhook_endpoint_enabled_set(
             actor=caller.user, company_id=caller.company_id, endpoint_id=endpoint.pk, enabled=False
         )
-    return 200, _endpoint_out(endpoint, secret=True)
+    return Status(200, _endpoint_out(endpoint, secret=True))
 
 
 @router.get("/{id}", response={200: WebhookOut, **ERRORS})
 def retrieve_webhook(request, id: str):
-    return 200, _endpoint_out(_endpoint(_company_key(request), id))
+    return Status(200, _endpoint_out(_endpoint(_company_key(request), id)))
 
 
 @router.patch("/{id}", response={200: WebhookOut, **ERRORS})
@@ -226,7 +229,7 @@ def update_webhook(request, id: str, payload: WebhookUpdateIn):
         endpoint = services.webhook_endpoint_enabled_set(
             actor=caller.user, company_id=caller.company_id, endpoint_id=endpoint.pk, enabled=payload.enabled
         )
-    return 200, _endpoint_out(endpoint)
+    return Status(200, _endpoint_out(endpoint))
 
 
 @router.delete("/{id}", response={200: DeletedOut, **ERRORS})
@@ -234,7 +237,7 @@ def delete_webhook(request, id: str):
     caller = _writer(request)
     endpoint = _endpoint(caller, id)
     services.webhook_endpoint_delete(actor=caller.user, company_id=caller.company_id, endpoint_id=endpoint.pk)
-    return 200, {"id": id, "deleted": True}
+    return Status(200, {"id": id, "deleted": True})
 
 
 def _delivery_out(delivery: WebhookDelivery) -> dict:
@@ -277,10 +280,13 @@ def list_deliveries(request, id: str, first: int = MAX_PAGE, after: str | None =
             deliveries = deliveries.filter(pk__lt=anchor.pk)
     size = max(1, min(first, MAX_PAGE))
     rows = list(deliveries[: size + 1])
-    return 200, {
-        "data": [_delivery_out(d) for d in rows[:size]],
-        "page_info": _page(rows[:size], len(rows) > size, lambda d: d.public_id),
-    }
+    return Status(
+        200,
+        {
+            "data": [_delivery_out(d) for d in rows[:size]],
+            "page_info": _page(rows[:size], len(rows) > size, lambda d: d.public_id),
+        },
+    )
 
 
 @router.post("/{id}/deliveries/{delivery_id}/replay", response={200: ReplayOut, **ERRORS})
@@ -302,4 +308,6 @@ def replay_delivery(request, id: str, delivery_id: str, payload: ReplayIn | None
     )
     webhook_event_deliver(event_id=delivery.event_id)
     attempt = WebhookDelivery.objects.filter(event_id=delivery.event_id).order_by("-attempt").first()
-    return 200, {"body": attempt.response_body, "status": attempt.response_status or 0, "success": attempt.success}
+    return Status(
+        200, {"body": attempt.response_body, "status": attempt.response_status or 0, "success": attempt.success}
+    )

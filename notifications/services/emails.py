@@ -25,6 +25,7 @@ def notification_email_render(*, notification: Notification) -> EmailMultiAltern
     tz = user_time_zone(recipient)
     context = {
         "notification": notification,
+        "subject": notification.subject,
         "recipient_name": recipient.get_full_name() or recipient.get_username(),
         "case": case,
         "company_name": case.company.name,

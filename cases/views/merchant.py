@@ -486,54 +486,85 @@ def payment_list(request, membership):
 # --- auto respond settings ---------------------------------------------------------------------
 
 
-@merchant_view()
-def auto_respond(request, membership):
-    """Owners and admins change the settings; support members see them read-only."""
+def _company_settings_page(
+    request,
+    membership,
+    *,
+    section: str,
+    template: str,
+    saved_form,
+    posted_form,
+    save,
+    what: str,
+    unsaved: str,
+    saved_words: str,
+    extra: dict | None = None,
+):
+    """A company settings page (auto respond, policies): owners and admins change it through ``save``
+    (the service); support members see it read-only and a POST from them is refused (403); a refused
+    or invalid POST shows the form again with what was typed."""
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    company = membership.company
-    currency = company_display_currency(company_id=company.pk)
     can_edit = membership.can_manage_company
-    saved = AutoRespondForm(
-        initial={
-            "card_below": money_for_input(company.auto_refund_card_below_cents, currency),
-            "paypal_below": money_for_input(company.auto_refund_paypal_below_cents, currency),
-            "message": company.auto_refund_message,
-        },
-        currency=currency,
-    )
-    form, status, error = saved, 200, ""
+    form, status, error = saved_form, 200, ""
     if request.method == "POST" and not can_edit:
-        status, error = 403, "Only the company's owners and admins can change the auto respond settings."
+        status, error = 403, f"Only the company's owners and admins can change the {what}."
     elif request.method == "POST":
-        form = AutoRespondForm(request.POST, currency=currency)
+        form = posted_form(request.POST)
         if not form.is_valid():
-            status, error = 400, "The settings were not saved; please correct the marked fields."
+            status, error = 400, f"The {unsaved} were not saved; please correct the marked fields."
         else:
             try:
-                company_auto_refund_update(
-                    company=company,
-                    actor=request.user,
-                    card_below_cents=form.cleaned_data["card_below"],
-                    paypal_below_cents=form.cleaned_data["paypal_below"],
-                    message=form.cleaned_data["message"],
-                )
+                save(form.cleaned_data)
             except ApplicationError as refused:
                 status, error = http_status_for(refused), refused.message
             else:
-                messages.success(request, "Auto respond settings saved.")
-                return redirect("merchant:auto-respond", company_id=company.pk)
+                messages.success(request, saved_words)
+                return redirect(f"merchant:{section}", company_id=membership.company.pk)
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True
     context = {
-        **_bar_context(request, membership, section="auto-respond"),
+        **_bar_context(request, membership, section=section),
         "form": form,
-        "currency": currency,
         "can_edit": can_edit,
         "error": error,
+        **(extra or {}),
     }
-    return render(request, "cases/merchant/auto_respond.html", context, status=status)
+    return render(request, template, context, status=status)
+
+
+@merchant_view()
+def auto_respond(request, membership):
+    """Owners and admins change the settings; support members see them read-only."""
+    company = membership.company
+    currency = company_display_currency(company_id=company.pk)
+    return _company_settings_page(
+        request,
+        membership,
+        section="auto-respond",
+        template="cases/merchant/auto_respond.html",
+        saved_form=AutoRespondForm(
+            initial={
+                "card_below": money_for_input(company.auto_refund_card_below_cents, currency),
+                "paypal_below": money_for_input(company.auto_refund_paypal_below_cents, currency),
+                "message": company.auto_refund_message,
+            },
+            currency=currency,
+        ),
+        posted_form=lambda data: AutoRespondForm(data, currency=currency),
+        save=lambda cleaned: company_auto_refund_update(
+            company=company,
+            actor=request.user,
+            card_below_cents=cleaned["card_below"],
+            paypal_below_cents=cleaned["paypal_below"],
+            message=cleaned["message"],
+        ),
+        what="auto respond settings",
+        unsaved="settings",
+        saved_words="Auto respond settings saved.",
+        extra={"currency": currency},
+    )
 
 
 # --- refund policy and terms -------------------------------------------------------------------
@@ -543,37 +574,18 @@ def auto_respond(request, membership):
 def policies(request, membership):
     """The refund policy and terms customers read on the claim form. Owners and admins change them;
     support members see them read-only and a POST from them is refused (403)."""
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
     company = membership.company
-    can_edit = membership.can_manage_company
-    form = CompanyPoliciesForm(
-        initial={name: getattr(company, name) for name in CompanyPoliciesForm.base_fields},
+    return _company_settings_page(
+        request,
+        membership,
+        section="policies",
+        template="cases/merchant/policies.html",
+        saved_form=CompanyPoliciesForm(
+            initial={name: getattr(company, name) for name in CompanyPoliciesForm.base_fields},
+        ),
+        posted_form=CompanyPoliciesForm,
+        save=lambda cleaned: company_policies_update(company=company, actor=request.user, **cleaned),
+        what="refund policy and terms",
+        unsaved="policies",
+        saved_words="Refund policy and terms saved. New refund requests show them; open cases keep theirs.",
     )
-    status, error = 200, ""
-    if request.method == "POST" and not can_edit:
-        status, error = 403, "Only the company's owners and admins can change the refund policy and terms."
-    elif request.method == "POST":
-        form = CompanyPoliciesForm(request.POST)
-        if not form.is_valid():
-            status, error = 400, "The policies were not saved; please correct the marked fields."
-        else:
-            try:
-                company_policies_update(company=company, actor=request.user, **form.cleaned_data)
-            except ApplicationError as refused:
-                status, error = http_status_for(refused), refused.message
-            else:
-                messages.success(
-                    request, "Refund policy and terms saved. New refund requests show them; open cases keep theirs."
-                )
-                return redirect("merchant:policies", company_id=company.pk)
-    if not can_edit:
-        for field in form.fields.values():
-            field.disabled = True
-    context = {
-        **_bar_context(request, membership, section="policies"),
-        "form": form,
-        "can_edit": can_edit,
-        "error": error,
-    }
-    return render(request, "cases/merchant/policies.html", context, status=status)
